@@ -1,0 +1,322 @@
+"""
+Read and validate the platform topology kept in pillar (``platform`` and the component keys).
+
+States use it to find their peers (``salt['topology.nodes']('zookeeper')``); runners call
+:func:`errors` through ``salt.cmd`` on the master before touching any node.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter, defaultdict
+from typing import Any
+
+from salt.exceptions import CommandExecutionError
+
+# Quorum systems: an even member count adds no fault tolerance, fewer than three has none.
+QUORUM_ROLES = ("zookeeper", "consul-server")
+MIN_QUORUM_MEMBERS = 3
+
+
+def _pillar() -> dict[str, Any]:
+    return __pillar__
+
+
+def _platform(platform: dict | None) -> dict[str, Any]:
+    return platform if platform is not None else _pillar().get("platform", {})
+
+
+def nodes(role: str | None = None, platform: dict | None = None) -> dict[str, dict]:
+    """
+    Nodes of the topology, optionally only those with ``role``, sorted by id. Each node dict
+    gains ``id`` and ``fqdn``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call topology.nodes zookeeper
+    """
+    platform = _platform(platform)
+    domain = platform.get("domain", "")
+    selected = {}
+    for node_id in sorted(platform.get("nodes", {})):
+        node = dict(platform["nodes"][node_id])
+        if role is None or role in node.get("roles", []):
+            node["id"] = node_id
+            node["fqdn"] = f"{node_id}.{domain}" if domain else node_id
+            selected[node_id] = node
+    return selected
+
+
+def node(node_id: str | None = None, platform: dict | None = None) -> dict:
+    """
+    This minion's node entry (or ``node_id``'s).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call topology.node
+    """
+    node_id = node_id or __grains__["id"]
+    return nodes(platform=platform).get(node_id, {})
+
+
+def states(node_id: str | None = None, platform: dict | None = None) -> list[str]:
+    """
+    The formulas a node gets from its roles, in role order, without repeats. ``top.sls``
+    renders from this.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call topology.states
+    """
+    platform = _platform(platform)
+    role_map = platform.get("roles", {})
+    result = ["common"]
+    for role in node(node_id, platform).get("roles", []):
+        for sls in role_map.get(role, {}).get("states", []):
+            if sls not in result:
+                result.append(sls)
+    return result
+
+
+def component(name: str, pillar: dict | None = None) -> dict:
+    """
+    A component's pillar (version, source, settings) for this site: its ``lab`` block is
+    merged over it when ``platform:site`` is ``lab``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call topology.component consul
+    """
+    pillar = pillar if pillar is not None else _pillar()
+    data = dict(pillar.get(name) or {})
+    site_overrides = data.pop("lab", {})
+    if pillar.get("platform", {}).get("site") == "lab":
+        data.update(site_overrides)
+    return data
+
+
+def registry(pillar: dict | None = None) -> str:
+    """
+    ``host:port`` of the private registry, the prefix of every image the platform runs.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call topology.registry
+    """
+    pillar = pillar if pillar is not None else _pillar()
+    hosts = nodes("registry", pillar.get("platform", {}))
+    if not hosts:
+        raise CommandExecutionError("no node has the registry role in pillar platform:nodes")
+    port = component("registry", pillar).get("port", 5000)
+    return f"{next(iter(hosts.values()))['fqdn']}:{port}"
+
+
+def errors(platform: dict | None = None, components: dict | None = None) -> list[str]:
+    """
+    Every problem of the topology, each naming the field and the nodes involved; empty when
+    the topology is sound. ``components`` maps component names to their pillar.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run salt.cmd topology.errors
+    """
+    if platform is None:
+        pillar = _pillar()
+        platform = pillar.get("platform", {})
+        components = pillar
+    components = components or {}
+    problems: list[str] = []
+
+    all_nodes = platform.get("nodes") or {}
+    if not all_nodes:
+        return ["platform:nodes: no nodes defined"]
+    role_map = platform.get("roles") or {}
+
+    network = _parse_network(platform.get("network"), problems)
+    problems += _address_problems(all_nodes, network)
+    problems += _hostname_problems(all_nodes, platform.get("domain", ""))
+    problems += _role_problems(all_nodes, role_map)
+    problems += _quorum_problems(all_nodes)
+    problems += _environment_problems(all_nodes, platform.get("environments") or [])
+    problems += _nfs_problems(all_nodes)
+    problems += _vip_problems(platform.get("vip"), network, all_nodes)
+    problems += _keepalived_problems(all_nodes)
+    problems += _version_problems(all_nodes, role_map, components)
+    return problems
+
+
+def _parse_network(value, problems):
+    try:
+        return ipaddress.ip_network(str(value))
+    except ValueError:
+        problems.append(f"platform:network: {value!r} is not a network such as 192.168.33.0/24")
+        return None
+
+
+def _duplicates(values_by_node: dict[str, Any]) -> dict[Any, list[str]]:
+    owners = defaultdict(list)
+    for node_id, value in values_by_node.items():
+        owners[value].append(node_id)
+    return {value: sorted(ids) for value, ids in owners.items() if len(ids) > 1}
+
+
+def _address_problems(all_nodes, network):
+    problems = []
+    addresses = {}
+    for node_id, spec in sorted(all_nodes.items()):
+        try:
+            addresses[node_id] = ipaddress.ip_address(str(spec.get("ip")))
+        except ValueError:
+            problems.append(f"platform:nodes:{node_id}:ip: {spec.get('ip')!r} is not an IP address")
+            continue
+        if network is not None and addresses[node_id] not in network:
+            problems.append(
+                f"platform:nodes:{node_id}:ip: {addresses[node_id]} is outside platform:network {network}"
+            )
+    for address, ids in sorted(_duplicates(addresses).items()):
+        problems.append(f"platform:nodes: duplicate ip {address} on nodes {', '.join(ids)}")
+    return problems
+
+
+def _hostname_problems(all_nodes, domain):
+    fqdns = {
+        node_id: spec.get("hostname") or f"{node_id}.{domain}".lower()
+        for node_id, spec in all_nodes.items()
+    }
+    return [
+        f"platform:nodes: duplicate hostname {name} on nodes {', '.join(ids)}"
+        for name, ids in sorted(_duplicates(fqdns).items())
+    ]
+
+
+def _role_problems(all_nodes, role_map):
+    problems = []
+    for node_id, spec in sorted(all_nodes.items()):
+        roles = spec.get("roles") or []
+        if not roles:
+            problems.append(f"platform:nodes:{node_id}:roles: node has no roles")
+        unknown = [role for role in roles if role not in role_map]
+        if unknown:
+            problems.append(
+                f"platform:nodes:{node_id}:roles: unknown role(s) {', '.join(unknown)}; "
+                f"known roles: {', '.join(sorted(role_map))}"
+            )
+    return problems
+
+
+def _with_role(all_nodes, role):
+    return sorted(node_id for node_id, spec in all_nodes.items() if role in (spec.get("roles") or []))
+
+
+def _quorum_problems(all_nodes):
+    problems = []
+    for role in QUORUM_ROLES:
+        members = _with_role(all_nodes, role)
+        if len(members) < MIN_QUORUM_MEMBERS or len(members) % 2 == 0:
+            problems.append(
+                f"platform:nodes: role {role} needs an odd number of at least {MIN_QUORUM_MEMBERS} "
+                f"nodes for a quorum, found {len(members)} ({', '.join(members) or 'none'})"
+            )
+    ids = {node_id: all_nodes[node_id].get("zookeeper_id") for node_id in _with_role(all_nodes, "zookeeper")}
+    for node_id, myid in sorted(ids.items()):
+        if not isinstance(myid, int) or not 1 <= myid <= 255:
+            problems.append(f"platform:nodes:{node_id}:zookeeper_id: {myid!r} must be an integer 1-255")
+    for myid, owners in sorted(_duplicates(ids).items(), key=str):
+        problems.append(f"platform:nodes: duplicate zookeeper_id {myid} on nodes {', '.join(owners)}")
+    return problems
+
+
+def _environment_problems(all_nodes, environments):
+    problems = []
+    if not environments:
+        problems.append("platform:environments: no environment defined")
+    agents = _with_role(all_nodes, "mesos-agent")
+    agents_per_env = Counter(all_nodes[a].get("env") for a in agents)
+    for env in environments:
+        if not agents_per_env.get(env):
+            problems.append(
+                f"platform:environments: environment {env} has no agents "
+                f"(give a mesos-agent node env: {env})"
+            )
+    for agent in agents:
+        env = all_nodes[agent].get("env")
+        if env not in environments:
+            problems.append(
+                f"platform:nodes:{agent}:env: {env!r} is not one of platform:environments "
+                f"({', '.join(environments)})"
+            )
+    return problems
+
+
+def _nfs_problems(all_nodes):
+    problems = []
+    servers = _with_role(all_nodes, "nfs-server")
+    clients = _with_role(all_nodes, "nfs-client")
+    for server in servers:
+        if "mesos-agent" not in all_nodes[server].get("roles", []):
+            problems.append(
+                f"platform:nodes:{server}:roles: nfs-server must also be a mesos-agent "
+                "(the app's data lives on an agent)"
+            )
+    if clients and len(servers) != 1:
+        problems.append(
+            f"platform:nodes: nfs-client nodes ({', '.join(clients)}) need exactly one nfs-server, "
+            f"found {len(servers)} ({', '.join(servers) or 'none'})"
+        )
+    for node_id in sorted(set(servers) & set(clients)):
+        problems.append(f"platform:nodes:{node_id}:roles: a node cannot be both nfs-server and nfs-client")
+    return problems
+
+
+def _vip_problems(vip, network, all_nodes):
+    try:
+        address = ipaddress.ip_address(str(vip))
+    except ValueError:
+        return [f"platform:vip: {vip!r} is not an IP address"]
+    problems = []
+    if network is not None and address not in network:
+        problems.append(f"platform:vip: {address} is not on the load balancers' network {network}")
+    taken = [n for n, spec in sorted(all_nodes.items()) if str(spec.get("ip")) == str(address)]
+    if taken:
+        problems.append(f"platform:vip: {address} is also the ip of node(s) {', '.join(taken)}")
+    return problems
+
+
+def _keepalived_problems(all_nodes):
+    problems = []
+    members = _with_role(all_nodes, "keepalived")
+    priorities = {node_id: all_nodes[node_id].get("vrrp_priority") for node_id in members}
+    for node_id, priority in sorted(priorities.items()):
+        if not isinstance(priority, int) or not 1 <= priority <= 254:
+            problems.append(f"platform:nodes:{node_id}:vrrp_priority: {priority!r} must be an integer 1-254")
+    for priority, owners in sorted(_duplicates(priorities).items(), key=str):
+        problems.append(
+            f"platform:nodes: keepalived nodes {', '.join(owners)} share vrrp_priority {priority}; "
+            "give each a distinct one"
+        )
+    return problems
+
+
+def _version_problems(all_nodes, role_map, components):
+    needed = defaultdict(set)
+    for node_id, spec in all_nodes.items():
+        for role in spec.get("roles") or []:
+            for name in role_map.get(role, {}).get("components", []):
+                needed[name].add(node_id)
+    return [
+        f"{name}:version: missing (needed by {', '.join(sorted(owners))}); pin it in pillar/components.sls"
+        for name, owners in sorted(needed.items())
+        if not str((components.get(name) or {}).get("version") or "").strip()
+    ]

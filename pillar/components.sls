@@ -1,0 +1,78 @@
+# Version and source of every component. A formula reads its own key here, merged over its
+# defaults.yaml; when platform:site is "lab", the component's `lab:` block is merged on top.
+# Debian package versions are the bookworm ones; pin them so every node runs the same build.
+
+docker:
+  version: 20.10.24+dfsg1-1+deb12u1+b6
+  package: docker.io
+
+registry:
+  version: 2.8.2+ds1-1
+  package: docker-registry
+  port: 5000
+
+zookeeper:
+  version: 3.8.0-11+deb12u2
+  package: zookeeperd
+
+consul:
+  # Bookworm dropped consul; bullseye's build runs on bookworm (needs only libc). It is
+  # taken from the pool of the Debian mirror the node already uses (read from its apt
+  # sources), verified by sha256. Production may point `deb_url` at another source.
+  version: 1.8.7+dfsg1-2+b3
+  deb_pool_path: pool/main/c/consul/consul_1.8.7+dfsg1-2+b3_amd64.deb
+  deb_sha256: e4e888bba104daba1d9161f49bfc52649a7e4efd45b1a7ead5bc54f2cb9c89d9
+  # Gossip encryption key (consul keygen). Replace it per site; it is a lab default.
+  encrypt: c2FsdC1tZXNvcy1sYWItZ29zc2lwLWtleS0zMmI=
+
+mesos:
+  # Apache Mesos is retired; a maintained fork publishes .debs. Set `repo` to its apt line.
+  version: 1.11.0
+  repo: ""
+  lab:
+    # Not installable offline: the lab runs a stand-in speaking Mesos' state API.
+    stand_in: true
+
+marathon:
+  version: 1.11.24
+  repo: ""
+  lab:
+    # Not installable offline: the lab runs a stand-in speaking Marathon's v2 REST API.
+    stand_in: true
+
+registrator:
+  # Built from its Go module on the salt master, packaged as an image by the images
+  # formula and run from the private registry on every master and agent.
+  version: v7
+  go_module: github.com/gliderlabs/registrator
+
+consul_template:
+  # Built from its Go module on the salt master (the Go checksum database pins its
+  # content) and baked into the load balancer image.
+  version: v0.41.1
+  go_module: github.com/hashicorp/consul-template
+
+nginx:
+  version: 1.22.1-9+deb12u11
+
+keepalived:
+  version: 1:2.2.7-1+b2
+  # VRRP shared secret (at most 8 characters). Replace it per site; it is a lab default.
+  auth_pass: vrrp-lab
+  virtual_router_id: 51
+
+nfs:
+  version: 1:2.6.2-4+deb12u1
+  export: /data
+
+images:
+  # Base of the platform's images (registrator, load balancer, app): a minimal bookworm,
+  # pushed to the private registry as platform/base:<version>. Production pulls `base`;
+  # the lab builds it with debootstrap because no public container registry is reachable.
+  version: bookworm
+  base: debian:bookworm-slim
+  base_source: pull
+  # Image tags: bump one when its build context changes; an existing tag is never rebuilt.
+  lb_tag: "1"
+  lab:
+    base_source: debootstrap

@@ -1,0 +1,4 @@
+include:
+  - .hosts
+  - .packages
+  - .ca

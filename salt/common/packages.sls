@@ -1,0 +1,5 @@
+{%- from "common/map.jinja" import common with context %}
+
+common-packages-installed:
+  pkg.installed:
+    - pkgs: {{ common.packages | json }}
