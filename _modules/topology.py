@@ -182,19 +182,14 @@ def _address_problems(all_nodes, network):
             problems.append(f"platform:nodes:{node_id}:ip: {spec.get('ip')!r} is not an IP address")
             continue
         if network is not None and addresses[node_id] not in network:
-            problems.append(
-                f"platform:nodes:{node_id}:ip: {addresses[node_id]} is outside platform:network {network}"
-            )
+            problems.append(f"platform:nodes:{node_id}:ip: {addresses[node_id]} is outside platform:network {network}")
     for address, ids in sorted(_duplicates(addresses).items()):
         problems.append(f"platform:nodes: duplicate ip {address} on nodes {', '.join(ids)}")
     return problems
 
 
 def _hostname_problems(all_nodes, domain):
-    fqdns = {
-        node_id: spec.get("hostname") or f"{node_id}.{domain}".lower()
-        for node_id, spec in all_nodes.items()
-    }
+    fqdns = {node_id: spec.get("hostname") or f"{node_id}.{domain}".lower() for node_id, spec in all_nodes.items()}
     return [
         f"platform:nodes: duplicate hostname {name} on nodes {', '.join(ids)}"
         for name, ids in sorted(_duplicates(fqdns).items())
@@ -247,15 +242,13 @@ def _environment_problems(all_nodes, environments):
     for env in environments:
         if not agents_per_env.get(env):
             problems.append(
-                f"platform:environments: environment {env} has no agents "
-                f"(give a mesos-agent node env: {env})"
+                f"platform:environments: environment {env} has no agents (give a mesos-agent node env: {env})"
             )
     for agent in agents:
         env = all_nodes[agent].get("env")
         if env not in environments:
             problems.append(
-                f"platform:nodes:{agent}:env: {env!r} is not one of platform:environments "
-                f"({', '.join(environments)})"
+                f"platform:nodes:{agent}:env: {env!r} is not one of platform:environments ({', '.join(environments)})"
             )
     return problems
 

@@ -1,0 +1,178 @@
+"""
+What this node's services answer, one check per role, read by ``cluster.status`` and the
+verify step of ``cluster.up``.
+
+Ports and paths come from the same place the formulas read them: each formula's
+``defaults.yaml`` merged with its pillar, so a port is written once.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
+import requests
+import salt.utils.yaml
+
+HTTP_TIMEOUT = 3
+
+
+def _settings(component: str) -> dict[str, Any]:
+    """A formula's defaults merged with its pillar, as its map.jinja does."""
+    cache = __context__.setdefault("health.settings", {})
+    if component not in cache:
+        defaults = (
+            salt.utils.yaml.safe_load(__salt__["cp.get_file_str"](f"salt://{component}/defaults.yaml") or "{}") or {}
+        )
+        cache[component] = __salt__["slsutil.merge"](
+            defaults.get(component, {}), __salt__["topology.component"](component), strategy="recurse"
+        )
+    return cache[component]
+
+
+def _check(ok: bool, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"ok": ok, "detail": detail, **extra}
+
+
+def _http(url: str, **kwargs: Any) -> requests.Response:
+    return requests.get(url, timeout=HTTP_TIMEOUT, **kwargs)
+
+
+def _systemd_active(unit: str) -> bool:
+    return subprocess.run(["systemctl", "is-active", "--quiet", unit], check=False).returncode == 0
+
+
+def _stand_in(component: str) -> bool:
+    return bool(_settings(component).get("stand_in"))
+
+
+def registry(node: dict) -> dict[str, Any]:
+    port = _settings("registry")["port"]
+    answer = _http(f"https://{node['fqdn']}:{port}/v2/", verify=_settings("ca")["trust_path"])
+    return _check(answer.status_code == 200, f"/v2/ over TLS: HTTP {answer.status_code}")
+
+
+def zookeeper(node: dict) -> dict[str, Any]:
+    with socket.create_connection((node["ip"], _settings("zookeeper")["client_port"]), timeout=HTTP_TIMEOUT) as sock:
+        sock.sendall(b"srvr")
+        reply = sock.makefile().read()
+    mode = next((line.split(":", 1)[1].strip() for line in reply.splitlines() if line.startswith("Mode:")), "")
+    return _check(mode in ("leader", "follower"), f"mode {mode or 'unknown'}")
+
+
+def consul(node: dict) -> dict[str, Any]:
+    port = _settings("consul")["http_port"]
+    leader = _http(f"http://127.0.0.1:{port}/v1/status/leader").json()
+    members = _http(f"http://127.0.0.1:{port}/v1/agent/members").json()
+    alive = sum(1 for member in members if member.get("Status") == 1)
+    return _check(bool(leader), f"leader {leader or 'none'}, {alive}/{len(members)} members alive")
+
+
+def mesos_master(node: dict) -> dict[str, Any]:
+    port = _settings("mesos")["master_port"]
+    state = _http(f"http://{node['ip']}:{port}/master/state").json()
+    agents = [agent for agent in state.get("slaves", []) if agent.get("active", True)]
+    kind = "stand-in" if _stand_in("mesos") else "mesos"
+    return _check(bool(state.get("leader")), f"{kind}: leader {state.get('leader', 'none')}, {len(agents)} agents")
+
+
+def mesos_agent(node: dict) -> dict[str, Any]:
+    port = _settings("mesos")["agent_port"]
+    state = _http(f"http://{node['ip']}:{port}/state").json()
+    env = state.get("attributes", {}).get("env")
+    return _check(env == node.get("env"), f"attribute env:{env}")
+
+
+def marathon(node: dict) -> dict[str, Any]:
+    port = _settings("marathon")["http_port"]
+    answer = _http(f"http://{node['ip']}:{port}/v2/leader")
+    leader = answer.json().get("leader") if answer.status_code == 200 else None
+    return _check(bool(leader), f"leader {leader or 'none'} (HTTP {answer.status_code})")
+
+
+def registrator(node: dict) -> dict[str, Any]:
+    proc = subprocess.run(
+        ["docker", "inspect", "--format", "{{.State.Status}}", _settings("registrator")["container"]],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    status = proc.stdout.strip() or "absent"
+    return _check(status == "running", f"container {status}")
+
+
+def nfs_server(node: dict) -> dict[str, Any]:
+    export = _settings("nfs")["export"]
+    proc = subprocess.run(["exportfs", "-v"], capture_output=True, text=True, check=False)
+    return _check(export in proc.stdout, f"exports {export}" if export in proc.stdout else f"{export} not exported")
+
+
+def nfs_client(node: dict) -> dict[str, Any]:
+    export = _settings("nfs")["export"]
+    mounted = os.path.ismount(export)
+    return _check(mounted, f"{export} mounted" if mounted else f"{export} not mounted")
+
+
+def lb(node: dict) -> dict[str, Any]:
+    settings = _settings("lb")
+    health = _http(f"http://127.0.0.1:{settings['http_port']}{settings['health_path']}")
+    answers = []
+    for env in __pillar__["platform"]["environments"]:
+        reply = _http(f"http://127.0.0.1:{settings['http_port']}/", headers={"Host": f"app-{env}"})
+        answers.append(f"app-{env} {reply.status_code}")
+    return _check(health.status_code == 200, f"nginx {health.status_code}; " + ", ".join(answers))
+
+
+def keepalived(node: dict) -> dict[str, Any]:
+    vip = __pillar__["platform"]["vip"]
+    holds_vip = vip in __salt__["network.ip_addrs"]()
+    active = _systemd_active(_settings("keepalived")["service"])
+    state = "MASTER (holds VIP)" if holds_vip else "BACKUP"
+    return _check(active, f"{state}" if active else "keepalived not running", holds_vip=holds_vip)
+
+
+def docker(node: dict) -> dict[str, Any]:
+    return _check(_systemd_active(_settings("docker")["service"]), "engine running")
+
+
+CHECKS: dict[str, Callable[[dict], dict[str, Any]]] = {
+    "registry": registry,
+    "zookeeper": zookeeper,
+    "consul-server": consul,
+    "consul-agent": consul,
+    "mesos-master": mesos_master,
+    "marathon": marathon,
+    "mesos-agent": mesos_agent,
+    "registrator": registrator,
+    "nfs-server": nfs_server,
+    "nfs-client": nfs_client,
+    "lb": lb,
+    "keepalived": keepalived,
+}
+
+
+def services() -> dict[str, dict[str, Any]]:
+    """
+    Check each service this node runs for its roles: ``{role: {ok, detail}}``. A check
+    that cannot connect reports the error instead of raising.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'ms1' health.services
+    """
+    node = __salt__["topology.node"]()
+    results = {}
+    for role in node.get("roles", []):
+        check = CHECKS.get(role)
+        if check is None:
+            continue
+        try:
+            results[role] = check(node)
+        except (OSError, requests.RequestException, ValueError, KeyError) as exc:
+            results[role] = _check(False, f"{type(exc).__name__}: {exc}")
+    return results

@@ -1,0 +1,400 @@
+"""
+Bring the whole platform up in order, and tell what state it is in.
+
+This module hides Salt's built-in ``cluster`` runner on purpose: ``salt-run cluster.up``
+is the platform's entry point.
+
+The order of :data:`STEPS` is the order of design.md: nothing can pull before the
+registry serves, agents need the masters' ZooKeeper and the NFS export, load balancers
+need their image. Every step runs in parallel across its nodes; the first failure stops
+the run and names the step, the node and the failing states.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import salt.client
+
+log = logging.getLogger(__name__)
+
+# Every remaining node: a node whose roles no earlier highstate step names.
+ANY_REMAINING = "*"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of ``cluster.up``.
+
+    ``action`` is ``apply`` (highstate, or ``sls`` when given, on the nodes with any of
+    ``roles``), ``artifacts`` (build binaries on the master) or ``verify`` (every node's
+    services answer).
+    """
+
+    name: str
+    description: str
+    roles: tuple[str, ...] = ()
+    sls: str = ""
+    action: str = "apply"
+
+
+STEPS: tuple[Step, ...] = (
+    Step("artifacts", "build consul-template and registrator from their Go modules", action="artifacts"),
+    Step("registry", "cluster CA and private registry", roles=("registry",)),
+    Step("base-images", "base and registrator images", roles=("image-builder",), sls="images.base,images.registrator"),
+    Step(
+        "masters",
+        "ZooKeeper, Consul servers, Mesos masters, Marathon",
+        roles=("zookeeper", "consul-server", "mesos-master", "marathon"),
+    ),
+    Step("nfs-server", "the agent that exports the shared storage", roles=("nfs-server",)),
+    Step("agents", "the other Mesos agents (they mount the export)", roles=("mesos-agent", "nfs-client")),
+    Step("lb-image", "nginx + consul-template image", roles=("image-builder",), sls="images.lb"),
+    Step("lbs", "nginx load balancers and keepalived", roles=("lb", "keepalived")),
+    Step("others", "nodes no earlier step covered", roles=(ANY_REMAINING,)),
+    Step("verify", "every node's services answer", action="verify"),
+)
+
+
+def _progress(message: str) -> None:
+    log.info(message)
+    with contextlib.suppress(NameError):  # outside a runner job (unit tests) there is no event bus
+        __jid_event__.fire_event({"message": message}, "progress")
+
+
+def _fail(result: dict[str, Any], comment: str) -> dict[str, Any]:
+    result.update(result=False, retcode=1, comment=comment)
+    __context__["retcode"] = 1
+    return result
+
+
+def _pillar() -> dict[str, Any]:
+    """The master's view of pillar (the topology is targeted at every id)."""
+    return __salt__["pillar.show_pillar"]()
+
+
+def _local_client():
+    return salt.client.get_local_client(__opts__["conf_file"])
+
+
+def validate() -> dict[str, Any]:
+    """
+    Check the topology in pillar; every runner calls this first and stops when it fails.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run cluster.validate
+    """
+    pillar = _pillar()
+    problems = [f"pillar did not render: {error}" for error in pillar.get("_errors", [])]
+    if not problems:
+        problems = __salt__["salt.cmd"]("topology.errors", platform=pillar.get("platform") or {}, components=pillar)
+    return {"result": not problems, "retcode": 1 if problems else 0, "errors": problems, "pillar": pillar}
+
+
+def plan(platform: dict[str, Any]) -> list[dict[str, Any]]:
+    """
+    The steps of ``cluster.up`` with the nodes each one targets, from the topology.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run cluster.plan
+    """
+    nodes = platform.get("nodes") or {}
+    highstated: set[str] = set()
+    steps = []
+    for step in STEPS:
+        targets: list[str] = []
+        if step.action == "apply":
+            for node_id in sorted(nodes):
+                roles = set(nodes[node_id].get("roles") or [])
+                if step.sls:
+                    wanted = bool(roles & set(step.roles))
+                elif ANY_REMAINING in step.roles:
+                    wanted = node_id not in highstated
+                else:
+                    wanted = node_id not in highstated and bool(roles & set(step.roles))
+                if wanted:
+                    targets.append(node_id)
+            if not step.sls:
+                highstated.update(targets)
+            if not targets:
+                continue
+        steps.append(
+            {
+                "step": step.name,
+                "description": step.description,
+                "action": step.action,
+                "sls": step.sls,
+                "nodes": targets,
+            }
+        )
+    return steps
+
+
+def _state_failures(node_return: Any) -> list[str]:
+    """Failing states of one minion's state return; render errors come back as a list."""
+    if isinstance(node_return, list):
+        return [f"render error: {error}" for error in node_return]
+    if not isinstance(node_return, dict):
+        return [f"unexpected return: {node_return}"]
+    failures = []
+    for chunk in node_return.values():
+        if isinstance(chunk, dict) and chunk.get("result") is False:
+            failures.append(
+                f"{chunk.get('__id__', '?')} ({chunk.get('__sls__', '?')}): {chunk.get('comment', '').strip()}"
+            )
+    return failures
+
+
+def _changed(node_return: Any, test: bool) -> int:
+    if not isinstance(node_return, dict):
+        return 0
+    if test:
+        return sum(1 for chunk in node_return.values() if isinstance(chunk, dict) and chunk.get("result") is None)
+    return sum(1 for chunk in node_return.values() if isinstance(chunk, dict) and chunk.get("changes"))
+
+
+def _apply(targets: list[str], sls: str, test: bool, timeout: int) -> dict[str, dict[str, Any]]:
+    """Apply highstate (or ``sls``) on ``targets`` in parallel; a verdict per node."""
+    client = _local_client()
+    arg = [sls] if sls else []
+    verdicts: dict[str, dict[str, Any]] = {}
+    started = time.monotonic()
+    for reply in client.cmd_iter(
+        targets, "state.apply", arg=arg, kwarg={"test": test}, tgt_type="list", timeout=timeout
+    ):
+        for node_id, data in reply.items():
+            node_return = data.get("ret")
+            failures = _state_failures(node_return)
+            if data.get("retcode") not in (0, None) and not failures and not test:
+                failures = [f"state.apply exited with retcode {data.get('retcode')}: {node_return}"]
+            verdicts[node_id] = {"result": not failures, "changed": _changed(node_return, test), "failures": failures}
+            status = "ok" if not failures else "FAILED"
+            _progress(
+                f"  {node_id}: {status}, {verdicts[node_id]['changed']} changed ({time.monotonic() - started:.0f}s)"
+            )
+    for node_id in targets:
+        verdicts.setdefault(node_id, {"result": False, "changed": 0, "failures": [f"no answer within {timeout}s"]})
+    return verdicts
+
+
+def _wait_for_minions(node_ids: list[str], timeout: int) -> list[str]:
+    """Ping until every node answers or ``timeout`` passes; the nodes still silent."""
+    client = _local_client()
+    deadline = time.monotonic() + timeout
+    silent = list(node_ids)
+    while True:
+        answered = client.cmd(silent, "test.ping", tgt_type="list", timeout=5)
+        silent = [node_id for node_id in silent if not answered.get(node_id)]
+        if not silent or time.monotonic() >= deadline:
+            return silent
+        _progress(f"waiting for {', '.join(silent)}")
+        time.sleep(2)
+
+
+def _sync(node_ids: list[str], timeout: int) -> list[str]:
+    """Push _modules (topology, health...) to the nodes; top.sls renders with them."""
+    replies = _local_client().cmd(node_ids, "saltutil.sync_all", tgt_type="list", timeout=timeout)
+    return [node_id for node_id in node_ids if node_id not in replies]
+
+
+def up(test: bool = False, timeout: int | None = None) -> dict[str, Any]:
+    """
+    Converge every node in the order of the platform design, then verify the services.
+
+    Validates the topology first (nothing is applied when it is wrong), waits for all
+    minions, then runs each step in parallel across its nodes. The first failing step
+    stops the run; the return names the step, the nodes and the failing states, and
+    ``salt-run`` exits non-zero. ``test=True`` runs every step as a dry run and reports
+    what would change.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run cluster.up
+        salt-run cluster.up test=True
+    """
+    timeout = int(timeout or __opts__.get("platform_step_timeout", 1800))
+    result: dict[str, Any] = {"result": True, "retcode": 0, "test": bool(test), "steps": []}
+
+    checked = validate()
+    if not checked["result"]:
+        result["errors"] = checked["errors"]
+        return _fail(result, "pillar is invalid, nothing was applied:\n  " + "\n  ".join(checked["errors"]))
+    platform = checked["pillar"]["platform"]
+    node_ids = sorted(platform["nodes"])
+
+    _progress(f"waiting for {len(node_ids)} minions")
+    silent = _wait_for_minions(node_ids, int(__opts__.get("platform_minion_wait", 120)))
+    if not silent:
+        silent = _sync(node_ids, timeout=120)
+    if silent:
+        return _fail(
+            result,
+            f"nodes not answering: {', '.join(silent)} "
+            "(check `salt-key -L` and their salt-minion logs); nothing was applied",
+        )
+
+    for step in plan(platform):
+        started = time.monotonic()
+        _progress(f"step {step['step']}: {step['description']} on {', '.join(step['nodes']) or 'the master'}")
+        if step["action"] == "artifacts":
+            outcome = __salt__["artifacts.build"](test=test)
+            verdicts = {
+                "master": {
+                    "result": outcome["result"],
+                    "changed": len(outcome.get("built", [])),
+                    "failures": outcome.get("errors", []),
+                }
+            }
+        elif step["action"] == "verify":
+            verdicts = {} if test else _verify(node_ids, platform)
+        else:
+            verdicts = _apply(step["nodes"], step["sls"], test, timeout)
+        elapsed = round(time.monotonic() - started, 1)
+        failed = {node: v["failures"] for node, v in verdicts.items() if not v["result"]}
+        result["steps"].append(
+            {
+                "step": step["step"],
+                "nodes": step["nodes"],
+                "seconds": elapsed,
+                "changed": {node: v["changed"] for node, v in verdicts.items()},
+                "result": not failed,
+            }
+        )
+        _progress(f"step {step['step']}: {'ok' if not failed else 'FAILED'} in {elapsed}s")
+        if failed:
+            result["failed"] = {"step": step["step"], "nodes": failed}
+            lines = [f"{node}: {failure}" for node, failures in sorted(failed.items()) for failure in failures]
+            return _fail(result, f"step {step['step']} failed on {', '.join(sorted(failed))}:\n  " + "\n  ".join(lines))
+
+    result["comment"] = "dry run: nothing was changed" if test else "every step succeeded"
+    return result
+
+
+def _verify(node_ids: list[str], platform: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every service of every node answers, and exactly one load balancer holds the VIP."""
+    checks = _local_client().cmd(node_ids, "health.services", tgt_type="list", timeout=60)
+    verdicts = {}
+    vip_holders = []
+    for node_id in node_ids:
+        services = checks.get(node_id)
+        if not isinstance(services, dict):
+            verdicts[node_id] = {
+                "result": False,
+                "changed": 0,
+                "failures": [f"health check did not answer: {services}"],
+            }
+            continue
+        failures = [f"{name}: {check['detail']}" for name, check in sorted(services.items()) if not check["ok"]]
+        verdicts[node_id] = {"result": not failures, "changed": 0, "failures": failures}
+        if services.get("keepalived", {}).get("holds_vip"):
+            vip_holders.append(node_id)
+    keepalived_nodes = [n for n in node_ids if "keepalived" in platform["nodes"][n].get("roles", [])]
+    if keepalived_nodes and len(vip_holders) != 1:
+        holders = ", ".join(vip_holders) or "none"
+        verdicts["vip"] = {
+            "result": False,
+            "changed": 0,
+            "failures": [f"VIP {platform['vip']} held by {len(vip_holders)} load balancers ({holders}), expected one"],
+        }
+    return verdicts
+
+
+def status() -> dict[str, Any]:
+    """
+    One row per node: roles, whether it answers, its last highstate and what its
+    services answer.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run cluster.status
+        salt-run cluster.status --out=json
+    """
+    checked = validate()
+    if not checked["result"]:
+        return _fail({"rows": []}, "pillar is invalid:\n  " + "\n  ".join(checked["errors"]))
+    platform = checked["pillar"]["platform"]
+    node_ids = sorted(platform["nodes"])
+    services = _local_client().cmd(node_ids, "health.services", tgt_type="list", timeout=30)
+    last_runs = _last_highstates(node_ids)
+    rows = []
+    for node_id in node_ids:
+        answer = services.get(node_id)
+        reachable = isinstance(answer, dict)
+        rows.append(
+            {
+                "node": node_id,
+                "roles": ",".join(platform["nodes"][node_id].get("roles", [])),
+                "reachable": reachable,
+                "last_highstate": last_runs.get(node_id, "never"),
+                "services": {name: check["detail"] for name, check in sorted(answer.items())} if reachable else {},
+                "healthy": reachable and all(check["ok"] for check in answer.values()),
+            }
+        )
+    healthy = all(row["healthy"] for row in rows)
+    result = {"result": healthy, "retcode": 0 if healthy else 1, "table": format_table(rows), "rows": rows}
+    if not healthy:
+        __context__["retcode"] = 1
+    return result
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """The status rows as an aligned text table (services one per line)."""
+    header = ("NODE", "ROLES", "UP", "LAST HIGHSTATE", "SERVICES")
+    lines = []
+    for row in rows:
+        services = [f"{name}: {detail}" for name, detail in row["services"].items()] or ["-"]
+        first = (row["node"], row["roles"], "yes" if row["reachable"] else "NO", row["last_highstate"], services[0])
+        lines.append(first)
+        lines.extend(("", "", "", "", extra) for extra in services[1:])
+    widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line[:-1], widths, strict=False)) + "  " + str(line[-1])
+        for line in [header, *lines]
+    )
+
+
+def _last_highstates(node_ids: list[str]) -> dict[str, str]:
+    """Newest highstate per node from the master's job cache: when, and how it ended."""
+    jobs = __salt__["jobs.list_jobs"](search_function="state.*")
+    found: dict[str, str] = {}
+    for jid in sorted(jobs, reverse=True):
+        job = jobs[jid]
+        if job.get("Function") not in ("state.apply", "state.highstate") or _is_partial_or_test(
+            job.get("Arguments") or []
+        ):
+            continue
+        returns = __salt__["jobs.list_job"](jid).get("Result", {})
+        for node_id in node_ids:
+            if node_id in found or node_id not in returns:
+                continue
+            failures = _state_failures(returns[node_id].get("return"))
+            found[node_id] = f"{job.get('StartTime', jid)} {'ok' if not failures else f'{len(failures)} failed'}"
+        if len(found) == len(node_ids):
+            break
+    return found
+
+
+def _is_partial_or_test(arguments: list[Any]) -> bool:
+    """A state.apply with an sls argument or test=True is not a highstate."""
+    for argument in arguments:
+        if isinstance(argument, dict) and argument.get("test"):
+            return True
+        if isinstance(argument, str) and argument and not argument.startswith("test="):
+            return True
+        if isinstance(argument, str) and argument in ("test=True", "test=true"):
+            return True
+    return False

@@ -1,0 +1,26 @@
+"""Shared fixtures: the repository's own pillar, loaded as the master would see it."""
+
+from __future__ import annotations
+
+import copy
+import pathlib
+
+import pytest
+import yaml
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+PILLAR_FILES = ("platform.sls", "components.sls")
+
+
+def load_repo_pillar() -> dict:
+    """pillar/platform.sls and pillar/components.sls merged (both are plain YAML)."""
+    pillar: dict = {}
+    for name in PILLAR_FILES:
+        pillar.update(yaml.safe_load((REPO / "pillar" / name).read_text()))
+    return pillar
+
+
+@pytest.fixture
+def repo_pillar() -> dict:
+    """A fresh deep copy per test, free to mutate."""
+    return copy.deepcopy(load_repo_pillar())

@@ -1,0 +1,193 @@
+"""cluster.up: validation first, the design's step order, stop at the first failure."""
+
+from __future__ import annotations
+
+import cluster
+import pytest
+import topology
+
+
+class FakeClient:
+    """Answers like LocalClient; records every state.apply in order; fails where told."""
+
+    def __init__(self, failing: dict[str, str] | None = None, vip_holders: tuple[str, ...] = ("lb1",)):
+        self.failing = failing or {}
+        self.vip_holders = vip_holders
+        self.applied: list[tuple[tuple[str, ...], str, bool]] = []
+        self.calls: list[str] = []
+
+    def cmd(self, targets, fun, tgt_type="list", timeout=None, **kwargs):
+        self.calls.append(fun)
+        if fun == "health.services":
+            answers = {node: {"docker": {"ok": True, "detail": "engine running"}} for node in targets}
+            for node in ("lb1", "lb2"):
+                held = node in self.vip_holders
+                answers[node]["keepalived"] = {"ok": True, "detail": "MASTER" if held else "BACKUP", "holds_vip": held}
+            return answers
+        return {node: True for node in targets}
+
+    def cmd_iter(self, targets, fun, arg=(), kwarg=None, tgt_type="list", timeout=None):
+        self.calls.append(fun)
+        self.applied.append((tuple(targets), arg[0] if arg else "highstate", kwarg["test"]))
+        for node in targets:
+            state = {"__id__": "zookeeper-service-running", "__sls__": "zookeeper.service", "changes": {}}
+            if node in self.failing:
+                state.update(result=False, comment=self.failing[node])
+                yield {node: {"ret": {"service_|-zk_|-zookeeper_|-running": state}, "retcode": 2}}
+            else:
+                state.update(result=None if kwarg["test"] else True, comment="")
+                yield {node: {"ret": {"service_|-zk_|-zookeeper_|-running": state}, "retcode": 0}}
+
+
+@pytest.fixture
+def client(monkeypatch):
+    fake = FakeClient()
+    monkeypatch.setattr(cluster, "_local_client", lambda: fake)
+    return fake
+
+
+@pytest.fixture
+def configure_loader_modules(repo_pillar):
+    def salt_cmd(fun, **kwargs):
+        assert fun == "topology.errors"
+        return topology.errors(**kwargs)
+
+    return {
+        cluster: {
+            "__opts__": {"conf_file": "/dev/null", "platform_minion_wait": 0},
+            "__context__": {},
+            "__salt__": {
+                "pillar.show_pillar": lambda: repo_pillar,
+                "salt.cmd": salt_cmd,
+                "artifacts.build": lambda test=False: {"result": True, "built": [], "errors": []},
+            },
+        },
+        topology: {},
+    }
+
+
+def test_plan_follows_the_design_order(repo_pillar):
+    steps = [(step["step"], step["nodes"]) for step in cluster.plan(repo_pillar["platform"])]
+    assert steps == [
+        ("artifacts", []),
+        ("registry", ["registry"]),
+        ("base-images", ["registry"]),
+        ("masters", ["mm1", "mm2", "mm3"]),
+        ("nfs-server", ["ms1"]),
+        ("agents", ["ms2", "ms3", "ms4"]),
+        ("lb-image", ["registry"]),
+        ("lbs", ["lb1", "lb2"]),
+        ("verify", []),
+    ]
+
+
+def test_plan_highstates_every_node_exactly_once(repo_pillar):
+    repo_pillar["platform"]["nodes"]["mon1"] = {"ip": "192.168.33.30", "roles": ["consul-agent"]}
+    steps = cluster.plan(repo_pillar["platform"])
+    highstated = [node for step in steps if step["action"] == "apply" and not step["sls"] for node in step["nodes"]]
+    assert sorted(highstated) == sorted(repo_pillar["platform"]["nodes"])
+    assert steps[-2] == {
+        "step": "others",
+        "description": "nodes no earlier step covered",
+        "action": "apply",
+        "sls": "",
+        "nodes": ["mon1"],
+    }
+
+
+def test_up_applies_steps_in_order(client):
+    result = cluster.up()
+    assert result["retcode"] == 0, result
+    assert client.applied == [
+        (("registry",), "highstate", False),
+        (("registry",), "images.base,images.registrator", False),
+        (("mm1", "mm2", "mm3"), "highstate", False),
+        (("ms1",), "highstate", False),
+        (("ms2", "ms3", "ms4"), "highstate", False),
+        (("registry",), "images.lb", False),
+        (("lb1", "lb2"), "highstate", False),
+    ]
+    assert [step["step"] for step in result["steps"]][-1] == "verify"
+
+
+def test_invalid_pillar_applies_nothing(client, repo_pillar):
+    repo_pillar["platform"]["nodes"]["ms2"]["ip"] = "192.168.33.14"
+    result = cluster.up()
+    assert result["retcode"] == 1
+    assert "duplicate ip 192.168.33.14 on nodes ms1, ms2" in result["comment"]
+    assert "nothing was applied" in result["comment"]
+    assert client.calls == []
+    assert cluster.__context__["retcode"] == 1
+
+
+def test_first_failure_stops_the_run_and_names_step_node_and_state(monkeypatch):
+    fake = FakeClient(failing={"mm2": "Service zookeeper failed to start"})
+    monkeypatch.setattr(cluster, "_local_client", lambda: fake)
+    result = cluster.up()
+    assert result["retcode"] == 1
+    assert result["failed"] == {
+        "step": "masters",
+        "nodes": {"mm2": ["zookeeper-service-running (zookeeper.service): Service zookeeper failed to start"]},
+    }
+    assert "step masters failed on mm2" in result["comment"]
+    assert [targets for targets, _, _ in fake.applied][-1] == ("mm1", "mm2", "mm3")
+
+
+def test_silent_minion_applies_nothing(monkeypatch):
+    class Silent(FakeClient):
+        def cmd(self, targets, fun, **kwargs):
+            self.calls.append(fun)
+            return {node: True for node in targets if node != "ms4"}
+
+    fake = Silent()
+    monkeypatch.setattr(cluster, "_local_client", lambda: fake)
+    result = cluster.up()
+    assert result["retcode"] == 1
+    assert result["comment"].startswith("nodes not answering: ms4")
+    assert fake.applied == []
+
+
+def test_dry_run_passes_test_and_counts_pending_changes(client):
+    result = cluster.up(test=True)
+    assert result["retcode"] == 0
+    assert {test for _, _, test in client.applied} == {True}
+    masters = next(step for step in result["steps"] if step["step"] == "masters")
+    assert masters["changed"] == {"mm1": 1, "mm2": 1, "mm3": 1}
+    assert result["comment"] == "dry run: nothing was changed"
+
+
+def test_render_error_is_a_failure(monkeypatch):
+    class RenderError(FakeClient):
+        def cmd_iter(self, targets, fun, arg=(), kwarg=None, **kwargs):
+            self.applied.append((tuple(targets), "highstate", False))
+            for node in targets:
+                yield {node: {"ret": ["Rendering SLS 'base:consul' failed: oops"], "retcode": 1}}
+
+    fake = RenderError()
+    monkeypatch.setattr(cluster, "_local_client", lambda: fake)
+    result = cluster.up()
+    assert result["failed"]["step"] == "registry"
+    assert result["failed"]["nodes"]["registry"] == ["render error: Rendering SLS 'base:consul' failed: oops"]
+
+
+def test_status_table_lists_every_node(client, monkeypatch):
+    monkeypatch.setattr(cluster, "_last_highstates", lambda nodes: {"mm1": "2026-11-26 ok"})
+    result = cluster.status()
+    lines = result["table"].splitlines()
+    assert lines[0].split() == ["NODE", "ROLES", "UP", "LAST", "HIGHSTATE", "SERVICES"]
+    nodes = [line.split()[0] for line in lines[1:] if not line.startswith(" ")]
+    assert nodes == ["lb1", "lb2", "mm1", "mm2", "mm3", "ms1", "ms2", "ms3", "ms4", "registry"]
+    assert lines[1].split()[:5] == ["lb1", "lb,keepalived,consul-agent", "yes", "never", "docker:"]
+    assert lines[2].split() == ["keepalived:", "MASTER"]
+    assert "2026-11-26 ok" in next(line for line in lines if line.startswith("mm1"))
+    assert result["retcode"] == 0
+
+
+@pytest.mark.parametrize("holders", [(), ("lb1", "lb2")])
+def test_verify_fails_unless_exactly_one_lb_holds_the_vip(monkeypatch, holders):
+    fake = FakeClient(vip_holders=holders)
+    monkeypatch.setattr(cluster, "_local_client", lambda: fake)
+    result = cluster.up()
+    assert result["retcode"] == 1
+    assert result["failed"]["step"] == "verify"
+    assert f"held by {len(holders)} load balancers" in result["comment"]

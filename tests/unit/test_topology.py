@@ -1,0 +1,158 @@
+"""Pillar validation: every bad topology is rejected with the field and the nodes named."""
+
+from __future__ import annotations
+
+import pytest
+import topology
+
+
+@pytest.fixture
+def configure_loader_modules(repo_pillar):
+    return {topology: {"__pillar__": repo_pillar, "__grains__": {"id": "mm2"}}}
+
+
+def errors_of(pillar: dict) -> list[str]:
+    return topology.errors(platform=pillar["platform"], components=pillar)
+
+
+def test_repo_pillar_is_valid(repo_pillar):
+    assert errors_of(repo_pillar) == []
+
+
+def test_errors_reads_pillar_when_called_without_arguments(repo_pillar):
+    repo_pillar["platform"]["nodes"]["ms2"]["ip"] = "192.168.33.14"
+    assert any("192.168.33.14" in problem for problem in topology.errors())
+
+
+def test_duplicate_ip_names_both_nodes(repo_pillar):
+    repo_pillar["platform"]["nodes"]["ms2"]["ip"] = "192.168.33.14"
+    assert errors_of(repo_pillar) == ["platform:nodes: duplicate ip 192.168.33.14 on nodes ms1, ms2"]
+
+
+def test_duplicate_hostname_names_both_nodes(repo_pillar):
+    repo_pillar["platform"]["nodes"]["lb2"]["hostname"] = "lb1.localdomain"
+    assert errors_of(repo_pillar) == ["platform:nodes: duplicate hostname lb1.localdomain on nodes lb1, lb2"]
+
+
+def test_unknown_role_is_named_with_the_known_ones(repo_pillar):
+    repo_pillar["platform"]["nodes"]["ms3"]["roles"].append("mesos-agnet")
+    [problem] = errors_of(repo_pillar)
+    assert problem.startswith("platform:nodes:ms3:roles: unknown role(s) mesos-agnet; known roles: consul-agent")
+
+
+def test_environment_without_agents(repo_pillar):
+    repo_pillar["platform"]["environments"].append("staging")
+    assert errors_of(repo_pillar) == [
+        "platform:environments: environment staging has no agents (give a mesos-agent node env: staging)"
+    ]
+
+
+def test_agent_in_undeclared_environment(repo_pillar):
+    repo_pillar["platform"]["nodes"]["ms4"]["env"] = "prod"
+    problems = errors_of(repo_pillar)
+    assert "platform:nodes:ms4:env: 'prod' is not one of platform:environments (test, production)" in problems
+
+
+def test_nfs_server_that_is_not_an_agent(repo_pillar):
+    repo_pillar["platform"]["nodes"]["ms1"]["roles"].remove("nfs-server")
+    repo_pillar["platform"]["nodes"]["registry"]["roles"].append("nfs-server")
+    assert errors_of(repo_pillar) == [
+        "platform:nodes:registry:roles: nfs-server must also be a mesos-agent (the app's data lives on an agent)"
+    ]
+
+
+def test_nfs_clients_without_a_server(repo_pillar):
+    repo_pillar["platform"]["nodes"]["ms1"]["roles"].remove("nfs-server")
+    [problem] = errors_of(repo_pillar)
+    assert problem == "platform:nodes: nfs-client nodes (ms2, ms3, ms4) need exactly one nfs-server, found 0 (none)"
+
+
+@pytest.mark.parametrize("role", ["zookeeper", "consul-server"])
+def test_even_quorum_set(repo_pillar, role):
+    repo_pillar["platform"]["nodes"]["ms1"]["roles"].append(role)
+    repo_pillar["platform"]["nodes"]["ms1"]["zookeeper_id"] = 4
+    assert (
+        f"platform:nodes: role {role} needs an odd number of at least 3 nodes for a quorum, "
+        "found 4 (mm1, mm2, mm3, ms1)"
+    ) in errors_of(repo_pillar)
+
+
+@pytest.mark.parametrize("role", ["zookeeper", "consul-server"])
+def test_too_small_quorum_set(repo_pillar, role):
+    for node_id in ("mm2", "mm3"):
+        repo_pillar["platform"]["nodes"][node_id]["roles"].remove(role)
+    assert (
+        f"platform:nodes: role {role} needs an odd number of at least 3 nodes for a quorum, found 1 (mm1)"
+    ) in errors_of(repo_pillar)
+
+
+def test_duplicate_zookeeper_id(repo_pillar):
+    repo_pillar["platform"]["nodes"]["mm3"]["zookeeper_id"] = 2
+    assert errors_of(repo_pillar) == ["platform:nodes: duplicate zookeeper_id 2 on nodes mm2, mm3"]
+
+
+def test_vip_off_the_network(repo_pillar):
+    repo_pillar["platform"]["vip"] = "10.0.0.20"
+    assert errors_of(repo_pillar) == ["platform:vip: 10.0.0.20 is not on the load balancers' network 192.168.33.0/24"]
+
+
+def test_vip_that_is_a_node_address(repo_pillar):
+    repo_pillar["platform"]["vip"] = "192.168.33.17"
+    assert errors_of(repo_pillar) == ["platform:vip: 192.168.33.17 is also the ip of node(s) lb1"]
+
+
+def test_node_off_the_network(repo_pillar):
+    repo_pillar["platform"]["nodes"]["lb2"]["ip"] = "192.168.34.18"
+    assert errors_of(repo_pillar) == [
+        "platform:nodes:lb2:ip: 192.168.34.18 is outside platform:network 192.168.33.0/24"
+    ]
+
+
+def test_equal_vrrp_priorities(repo_pillar):
+    repo_pillar["platform"]["nodes"]["lb2"]["vrrp_priority"] = 150
+    assert errors_of(repo_pillar) == [
+        "platform:nodes: keepalived nodes lb1, lb2 share vrrp_priority 150; give each a distinct one"
+    ]
+
+
+def test_missing_version_names_the_component_and_its_nodes(repo_pillar):
+    del repo_pillar["zookeeper"]["version"]
+    assert errors_of(repo_pillar) == [
+        "zookeeper:version: missing (needed by mm1, mm2, mm3); pin it in pillar/components.sls"
+    ]
+
+
+def test_missing_component_block(repo_pillar):
+    del repo_pillar["keepalived"]
+    assert errors_of(repo_pillar) == [
+        "keepalived:version: missing (needed by lb1, lb2); pin it in pillar/components.sls"
+    ]
+
+
+def test_several_problems_are_all_reported(repo_pillar):
+    repo_pillar["platform"]["nodes"]["ms2"]["ip"] = "192.168.33.14"
+    repo_pillar["platform"]["vip"] = "not-an-ip"
+    assert len(errors_of(repo_pillar)) == 2
+
+
+def test_nodes_by_role_are_sorted_with_fqdn(repo_pillar):
+    zk = topology.nodes("zookeeper")
+    assert list(zk) == ["mm1", "mm2", "mm3"]
+    assert zk["mm2"]["fqdn"] == "mm2.localdomain"
+    assert zk["mm2"]["zookeeper_id"] == 2
+
+
+def test_states_follow_roles_without_repeats():
+    assert topology.states("ms1") == ["common", "docker", "mesos.agent", "nfs.server", "consul", "registrator"]
+    assert topology.states() == ["common", "zookeeper", "consul", "mesos.master", "marathon", "docker", "registrator"]
+
+
+def test_component_lab_block_applies_only_on_lab_site(repo_pillar):
+    assert "stand_in" not in topology.component("mesos")
+    repo_pillar["platform"]["site"] = "lab"
+    assert topology.component("mesos")["stand_in"] is True
+    assert topology.component("mesos")["version"] == repo_pillar["mesos"]["version"]
+
+
+def test_registry_address(repo_pillar):
+    assert topology.registry() == "registry.localdomain:5000"
