@@ -15,8 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import salt.client
 
@@ -26,8 +25,9 @@ log = logging.getLogger(__name__)
 ANY_REMAINING = "*"
 
 
-@dataclass(frozen=True)
-class Step:
+# A NamedTuple, not a dataclass: Salt's loader does not register runner modules in
+# sys.modules, which dataclasses need.
+class Step(NamedTuple):
     """One step of ``cluster.up``.
 
     ``action`` is ``apply`` (highstate, or ``sls`` when given, on the nodes with any of

@@ -1,0 +1,56 @@
+"""salt-run cluster.up against a real master and real minions."""
+
+from __future__ import annotations
+
+from .conftest import platform_pillar
+
+
+def test_up_converges_nodes_in_the_design_order(fresh_platform):
+    ret = fresh_platform.salt_run.run("cluster.up")
+    assert ret.returncode == 0, ret.stdout + ret.stderr
+    order = [node for node, _ in fresh_platform.applied()]
+    # The registry's highstate, then its base images, then the three masters together, then
+    # the NFS agent, and the load balancer image last.
+    assert len(order) == 7, order
+    assert order[:2] == ["reg", "reg"]
+    assert sorted(order[2:5]) == ["m1", "m2", "m3"]
+    assert order[5:] == ["a1", "reg"]
+    assert [step["step"] for step in ret.data["steps"]] == [
+        "artifacts",
+        "registry",
+        "base-images",
+        "masters",
+        "nfs-server",
+        "lb-image",
+        "verify",
+    ]
+
+
+def test_failure_stops_the_run_and_names_step_node_and_state(fresh_platform):
+    (fresh_platform.work_dir / "fail-m2").touch()
+    ret = fresh_platform.salt_run.run("cluster.up")
+    assert ret.returncode != 0
+    assert ret.data["failed"]["step"] == "masters"
+    assert list(ret.data["failed"]["nodes"]) == ["m2"]
+    assert "marker-node-healthy" in ret.data["failed"]["nodes"]["m2"][0]
+    assert "step masters failed on m2" in ret.data["comment"]
+    # Nothing after the failing step ran: no NFS agent, no load balancer image.
+    assert "a1" not in [node for node, _ in fresh_platform.applied()]
+
+
+def test_duplicate_ip_exits_non_zero_naming_both_nodes_and_applies_nothing(fresh_platform):
+    pillar = platform_pillar(str(fresh_platform.work_dir))
+    pillar["platform"]["nodes"]["m3"]["ip"] = pillar["platform"]["nodes"]["m2"]["ip"]
+    fresh_platform.write_pillar(pillar)
+    ret = fresh_platform.salt_run.run("cluster.up")
+    assert ret.returncode != 0
+    assert "duplicate ip 192.168.33.12 on nodes m2, m3" in ret.stdout
+    assert fresh_platform.applied() == []
+
+
+def test_dry_run_changes_nothing(fresh_platform):
+    ret = fresh_platform.salt_run.run("cluster.up", "test=True")
+    assert ret.returncode == 0, ret.stdout + ret.stderr
+    assert fresh_platform.applied() == []
+    masters = next(step for step in ret.data["steps"] if step["step"] == "masters")
+    assert masters["changed"] == {"m1": 2, "m2": 2, "m3": 2}
