@@ -3,8 +3,9 @@ Build the platform's Go programs on the master, from their Go modules.
 
 Every component in pillar with a ``go_module`` (consul-template, registrator) is built
 with ``go install <module>@<version>`` into ``artifacts_dir`` (master.conf), which the
-fileserver serves as ``salt://artifacts/<component>``. The Go checksum database pins each
-module's content; a binary already built for the pinned version is not rebuilt.
+fileserver serves as ``salt://artifacts/<binary>`` (the name ``go install`` gives it).
+The Go checksum database pins each module's content; a binary already built for the
+pinned version is not rebuilt.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -27,12 +29,20 @@ def _progress(message: str) -> None:
 
 
 def wanted(pillar: dict[str, Any]) -> dict[str, str]:
-    """``component → module@version`` for every pillar component built from a Go module."""
+    """``binary → module@version`` for every pillar component built from a Go module."""
     return {
-        name: f"{data['go_module']}@{data['version']}"
-        for name, data in sorted(pillar.items())
+        binary_name(data["go_module"]): f"{data['go_module']}@{data['version']}"
+        for _, data in sorted(pillar.items())
         if isinstance(data, dict) and data.get("go_module") and data.get("version")
     }
+
+
+def binary_name(module: str) -> str:
+    """What ``go install`` names a module's binary: its last path element, skipping ``/vN``."""
+    parts = module.rstrip("/").split("/")
+    if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
+        return parts[-2]
+    return parts[-1]
 
 
 def build(test: bool = False) -> dict[str, Any]:
@@ -51,6 +61,7 @@ def build(test: bool = False) -> dict[str, Any]:
     go = shutil.which("go")
     for name, module in wanted(__salt__["pillar.show_pillar"]()).items():
         binary = os.path.join(target_dir, name)
+        # Records which module@version the binary was built from.
         stamp = binary + ".module"
         if os.path.exists(binary) and _read(stamp) == module:
             result["current"].append(name)

@@ -23,7 +23,7 @@ consul:
   deb_pool_path: pool/main/c/consul/consul_1.8.7+dfsg1-2+b3_amd64.deb
   deb_sha256: e4e888bba104daba1d9161f49bfc52649a7e4efd45b1a7ead5bc54f2cb9c89d9
   # Gossip encryption key (consul keygen). Replace it per site; it is a lab default.
-  encrypt: c2FsdC1tZXNvcy1sYWItZ29zc2lwLWtleS0zMmI=
+  encrypt: /7HKlOouwk0X2GNTCjENznRAHJzeByeEOcpOg9md9Q8=
 
 mesos:
   # Apache Mesos is retired; a maintained fork publishes .debs. Set `repo` to its apt line.
@@ -42,8 +42,11 @@ marathon:
 
 registrator:
   # Built from its Go module on the salt master, packaged as an image by the images
-  # formula and run from the private registry on every master and agent.
-  version: v7
+  # formula and run from the private registry on every master and agent. The pin is the
+  # upstream master commit that carries v7.4.0 (its tags v7.x are not Go module versions).
+  # Known gap: the Go module proxy reachable from the offline lab machines refuses every
+  # version of this module (403), so `salt-run artifacts.build` reports it as failed there.
+  version: v0.4.1-0.20250522041652-6bfadbc6decd
   go_module: github.com/gliderlabs/registrator
 
 consul_template:

@@ -12,10 +12,12 @@ platform:
     - test
     - production
 
-  # Which formulas each role brings; top.sls assigns them, validation rejects unknown roles.
+  # Which formulas each role brings (top.sls assigns them) and which components it needs
+  # pinned (validation rejects a missing version or an unknown role). The image-builder
+  # role has no highstate: cluster.up applies images.* on it as separate steps.
   roles:
     registry:      {states: [ca, docker, registry], components: [docker, registry]}
-    image-builder: {states: [docker, images], components: [docker, images, registrator, consul_template]}
+    image-builder: {states: [], components: [images, registrator, consul_template]}
     zookeeper:     {states: [zookeeper], components: [zookeeper]}
     consul-server: {states: [consul], components: [consul]}
     consul-agent:  {states: [consul], components: [consul]}
