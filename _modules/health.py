@@ -51,7 +51,7 @@ def _stand_in(component: str) -> bool:
 
 def registry(node: dict) -> dict[str, Any]:
     port = _settings("registry")["port"]
-    answer = _http(f"https://{node['fqdn']}:{port}/v2/", verify=_settings("ca")["trust_path"])
+    answer = _http(f"https://{node['fqdn']}:{port}/v2/", verify=_settings("common")["ca_trust_path"])
     return _check(answer.status_code == 200, f"/v2/ over TLS: HTTP {answer.status_code}")
 
 
@@ -72,7 +72,7 @@ def consul(node: dict) -> dict[str, Any]:
 
 
 def mesos_master(node: dict) -> dict[str, Any]:
-    port = _settings("mesos")["master_port"]
+    port = _settings("mesos")["master"]["flags"]["port"]
     state = _http(f"http://{node['ip']}:{port}/master/state").json()
     agents = [agent for agent in state.get("slaves", []) if agent.get("active", True)]
     kind = "stand-in" if _stand_in("mesos") else "mesos"
@@ -80,7 +80,7 @@ def mesos_master(node: dict) -> dict[str, Any]:
 
 
 def mesos_agent(node: dict) -> dict[str, Any]:
-    port = _settings("mesos")["agent_port"]
+    port = _settings("mesos")["agent"]["flags"]["port"]
     state = _http(f"http://{node['ip']}:{port}/state").json()
     env = state.get("attributes", {}).get("env")
     return _check(env == node.get("env"), f"attribute env:{env}")
@@ -118,10 +118,10 @@ def nfs_client(node: dict) -> dict[str, Any]:
 
 def lb(node: dict) -> dict[str, Any]:
     settings = _settings("lb")
-    health = _http(f"http://127.0.0.1:{settings['http_port']}{settings['health_path']}")
+    health = _http(f"http://127.0.0.1:{settings['port']}{settings['health_path']}")
     answers = []
     for env in __pillar__["platform"]["environments"]:
-        reply = _http(f"http://127.0.0.1:{settings['http_port']}/", headers={"Host": f"app-{env}"})
+        reply = _http(f"http://127.0.0.1:{settings['port']}/", headers={"Host": f"app-{env}"})
         answers.append(f"app-{env} {reply.status_code}")
     return _check(health.status_code == 200, f"nginx {health.status_code}; " + ", ".join(answers))
 

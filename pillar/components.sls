@@ -34,8 +34,8 @@ mesos:
     stand_in: true
 
 marathon:
+  # Installed from the Mesos vendor repository (mesos:repo).
   version: 1.11.24
-  repo: ""
   lab:
     # Not installable offline: the lab runs a stand-in speaking Marathon's v2 REST API.
     stand_in: true

@@ -1,0 +1,24 @@
+{%- from "common/map.jinja" import common with context %}
+{%- from "docker/map.jinja" import registry_ca with context %}
+{%- from "ca/map.jinja" import ca with context %}
+{#- Removes the CA and the node's trust in it; other nodes keep the copy they already have. #}
+
+ca-files-absent:
+  file.absent:
+    - names:
+      - {{ ca.dir }}
+      - {{ common.ca_trust_path }}
+      - {{ registry_ca }}
+
+ca-system-store-updated:
+  cmd.run:
+    - name: update-ca-certificates --fresh
+    - onchanges:
+      - file: ca-files-absent
+
+ca-mine-entry-removed:
+  module.run:
+    - mine.delete:
+      - {{ ca.mine_key }}
+    - onchanges:
+      - file: ca-files-absent

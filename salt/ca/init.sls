@@ -1,0 +1,4 @@
+include:
+  - .authority
+  - .trust
+  - .publish

@@ -1,0 +1,40 @@
+{%- from "consul/map.jinja" import consul with context %}
+include:
+  - .package
+
+consul-data-directory-managed:
+  file.directory:
+    - name: {{ consul.data_dir }}
+    - user: {{ consul.user }}
+    - group: {{ consul.user }}
+    - mode: "0700"
+    - require:
+      - pkg: consul-package-installed
+
+consul-environment-file-managed:
+  file.managed:
+    - name: {{ consul.environment_file }}
+    - source: salt://consul/files/environment.jinja
+    - template: jinja
+    - context:
+        consul: {{ consul | json }}
+    - mode: "0644"
+    - require:
+      - pkg: consul-package-installed
+
+# Readable by the agent only: it holds the gossip encryption key.
+consul-config-file-managed:
+  file.managed:
+    - name: {{ consul.config_file }}
+    - source: salt://consul/files/consul.json.jinja
+    - template: jinja
+    - context:
+        consul: {{ consul | json }}
+        node: {{ salt['topology.node']() | json }}
+        servers: {{ salt['topology.nodes'](consul.server_role) | json }}
+    - user: root
+    - group: {{ consul.user }}
+    - mode: "0640"
+    - check_cmd: consul validate -config-format=json
+    - require:
+      - pkg: consul-package-installed

@@ -1,0 +1,14 @@
+{%- from "consul/map.jinja" import consul with context %}
+include:
+  - .config
+
+consul-service-running:
+  service.running:
+    - name: {{ consul.service }}
+    - enable: true
+    - require:
+      - file: consul-data-directory-managed
+    - watch:
+      - pkg: consul-package-installed
+      - file: consul-environment-file-managed
+      - file: consul-config-file-managed

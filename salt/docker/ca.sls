@@ -1,0 +1,21 @@
+{%- from "docker/map.jinja" import registry_ca with context %}
+{%- from "ca/map.jinja" import ca with context %}
+{#- dockerd pulls from the private registry over TLS, trusting the cluster CA that the `ca`
+    formula publishes in the mine. dockerd reads certs.d on each connection: no restart. #}
+{%- set ca_pem = salt['mine.get']('*', ca.mine_key).values() | first | default('') %}
+{%- if 'ca' in salt['topology.states']() %}
+{#- The CA node puts its own CA there in the `ca` formula. #}
+{%- elif ca_pem %}
+
+docker-registry-ca-managed:
+  file.managed:
+    - name: {{ registry_ca }}
+    - contents: {{ ca_pem | json }}
+    - mode: "0644"
+    - makedirs: true
+{%- else %}
+
+docker-registry-ca-not-published-yet:
+  test.show_notification:
+    - text: The cluster CA is not in the mine yet; the registry node publishes it on its first highstate.
+{%- endif %}

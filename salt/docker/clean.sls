@@ -1,0 +1,22 @@
+{%- from "docker/map.jinja" import docker, registry_certs_dir with context %}
+
+docker-service-dead:
+  service.dead:
+    - names:
+      - {{ docker.socket }}
+      - {{ docker.service }}
+    - enable: false
+
+docker-package-removed:
+  pkg.purged:
+    - name: {{ docker.package }}
+    - require:
+      - service: docker-service-dead
+
+docker-files-absent:
+  file.absent:
+    - names:
+      - {{ docker.config_file }}
+      - {{ registry_certs_dir }}
+    - require:
+      - pkg: docker-package-removed

@@ -1,0 +1,5 @@
+include:
+  - .package
+  - .config
+  - .ca
+  - .service

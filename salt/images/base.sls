@@ -1,0 +1,60 @@
+{%- from "images/map.jinja" import images, refs, in_registry with context %}
+{%- set rootfs = images.build_dir ~ '/base-rootfs' %}
+include:
+  - docker
+
+{%- if images.base_source == 'pull' %}
+
+images-base-pulled-and-tagged:
+  cmd.run:
+    - name: docker pull {{ images.base }} && docker tag {{ images.base }} {{ refs.base }}
+    - unless: {{ in_registry('base') | json }}
+    - require:
+      - service: docker-service-running
+{%- set made = 'images-base-pulled-and-tagged' %}
+
+{%- elif images.base_source == 'debootstrap' %}
+{#- No public registry reachable (the lab): build the base from Debian packages. #}
+
+images-debootstrap-installed:
+  pkg.installed:
+    - name: debootstrap
+
+images-base-rootfs-built:
+  cmd.run:
+    - name: >-
+        rm -rf {{ rootfs }} &&
+        debootstrap --variant={{ images.variant }} {{ images.suite }} {{ rootfs }} {{ salt['debian.mirror']() }} &&
+        rm -f {{ rootfs }}/var/cache/apt/archives/*.deb
+    - unless: {{ in_registry('base') | json }}
+    - require:
+      - pkg: images-debootstrap-installed
+
+images-base-imported:
+  cmd.run:
+    - name: >-
+        tar -C {{ rootfs }} --numeric-owner -cf {{ rootfs }}.tar . &&
+        docker import --change 'CMD ["bash"]' {{ rootfs }}.tar {{ refs.base }}
+    - require:
+      - service: docker-service-running
+    - onchanges:
+      - cmd: images-base-rootfs-built
+
+images-base-rootfs-absent:
+  file.absent:
+    - names:
+      - {{ rootfs }}
+      - {{ rootfs }}.tar
+    - require:
+      - cmd: images-base-imported
+{%- set made = 'images-base-imported' %}
+
+{%- else %}
+{{ raise('images:base_source is ' ~ images.base_source ~ '; it must be pull or debootstrap') }}
+{%- endif %}
+
+images-base-pushed:
+  cmd.run:
+    - name: docker push {{ refs.base }}
+    - onchanges:
+      - cmd: {{ made }}

@@ -1,0 +1,2 @@
+{%- from "images/build.jinja" import image_build with context %}
+{{ image_build('registrator') }}

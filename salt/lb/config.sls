@@ -1,0 +1,21 @@
+{%- from "lb/map.jinja" import lb, platform with context %}
+
+lb-consul-template-config-file-managed:
+  file.managed:
+    - name: {{ lb.config_dir }}/consul-template.hcl
+    - source: salt://lb/files/consul-template.hcl.jinja
+    - template: jinja
+    - makedirs: true
+    - context:
+        lb: {{ lb | json }}
+
+lb-nginx-template-file-managed:
+  file.managed:
+    - name: {{ lb.config_dir }}/nginx.conf.ctmpl
+    - source: salt://lb/files/nginx.conf.ctmpl.jinja
+    - template: jinja
+    - makedirs: true
+    - context:
+        lb: {{ lb | json }}
+        environments: {{ platform.environments | json }}
+        domain: {{ platform.domain | json }}

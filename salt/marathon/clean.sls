@@ -1,0 +1,18 @@
+{%- from "marathon/map.jinja" import marathon with context %}
+
+marathon-service-dead:
+  service.dead:
+    - name: {{ marathon.service }}
+    - enable: false
+
+marathon-package-removed:
+  pkg.purged:
+    - name: {{ marathon.package }}
+    - require:
+      - service: marathon-service-dead
+
+marathon-env-file-absent:
+  file.absent:
+    - name: {{ marathon.env_file }}
+    - require:
+      - pkg: marathon-package-removed

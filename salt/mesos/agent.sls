@@ -1,0 +1,37 @@
+{%- from "mesos/map.jinja" import mesos with context %}
+{%- from "mesos/flags.jinja" import flag_files with context %}
+{%- set this_node = salt['topology.node']() %}
+{#- Marathon places each environment's app on its agents through the env attribute. #}
+{%- set flags = salt['slsutil.merge']({
+      'attributes': 'env:' ~ this_node.env,
+      'ip': this_node.ip,
+      'hostname': this_node.fqdn,
+    }, mesos.agent.flags, strategy='recurse') %}
+include:
+  - docker
+  - .package
+  - .zk
+{{ flag_files('agent', mesos.agent.conf_dir, flags) }}
+{%- if not mesos.stand_in %}
+
+mesos-agent-service-running:
+  service.running:
+    - name: {{ mesos.agent.service }}
+    - enable: true
+    - require:
+      # The docker containerizer needs a running engine when the agent starts.
+      - service: docker-service-running
+    - watch:
+      - file: mesos-zk-file-managed
+      - file: mesos-agent-flag-*
+{%- endif %}
+{%- if 'mesos-master' not in this_node.roles %}
+
+{#- The package installs and enables both daemons; an agent runs no master. #}
+mesos-master-service-dead:
+  service.dead:
+    - name: {{ mesos.master.service }}
+    - enable: false
+    - require:
+      - sls: mesos.package
+{%- endif %}

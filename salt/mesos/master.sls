@@ -1,0 +1,33 @@
+{%- from "mesos/map.jinja" import mesos with context %}
+{%- from "mesos/flags.jinja" import flag_files with context %}
+{%- set this_node = salt['topology.node']() %}
+{%- set masters = salt['topology.nodes']('mesos-master') %}
+{%- set flags = salt['slsutil.merge']({
+      'quorum': masters | length // 2 + 1,
+      'ip': this_node.ip,
+      'hostname': this_node.fqdn,
+    }, mesos.master.flags, strategy='recurse') %}
+include:
+  - .package
+  - .zk
+{{ flag_files('master', mesos.master.conf_dir, flags) }}
+{%- if not mesos.stand_in %}
+
+mesos-master-service-running:
+  service.running:
+    - name: {{ mesos.master.service }}
+    - enable: true
+    - watch:
+      - file: mesos-zk-file-managed
+      - file: mesos-master-flag-*
+{%- endif %}
+{%- if 'mesos-agent' not in this_node.roles %}
+
+{#- The package installs and enables both daemons; a master runs no agent. #}
+mesos-agent-service-dead:
+  service.dead:
+    - name: {{ mesos.agent.service }}
+    - enable: false
+    - require:
+      - sls: mesos.package
+{%- endif %}

@@ -1,0 +1,19 @@
+{%- from "nfs/map.jinja" import nfs with context %}
+{%- set server = salt['topology.nodes']('nfs-server').values() | first %}
+
+nfs-client-package-installed:
+  pkg.installed:
+    - name: {{ nfs.client_package }}
+    - version: {{ nfs.version | json }}
+
+{#- persist writes /etc/fstab, so the share comes back after a reboot. #}
+nfs-export-mounted:
+  mount.mounted:
+    - name: {{ nfs.export }}
+    - device: {{ server.ip }}:{{ nfs.export }}
+    - fstype: nfs
+    - opts: {{ nfs.mount_opts | json }}
+    - mkmnt: true
+    - persist: true
+    - require:
+      - pkg: nfs-client-package-installed

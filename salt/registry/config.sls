@@ -1,0 +1,24 @@
+{%- from "registry/map.jinja" import registry with context %}
+include:
+  - .package
+
+registry-storage-directory-managed:
+  file.directory:
+    - name: {{ registry.storage_dir }}
+    - user: {{ registry.group }}
+    - group: {{ registry.group }}
+    - mode: "0750"
+    - require:
+      - pkg: registry-package-installed
+
+registry-config-file-managed:
+  file.managed:
+    - name: {{ registry.config_file }}
+    - source: salt://registry/files/config.yml.jinja
+    - template: jinja
+    - context:
+        registry: {{ registry | json }}
+        node: {{ salt['topology.node']() | json }}
+    - mode: "0644"
+    - require:
+      - pkg: registry-package-installed

@@ -1,0 +1,5 @@
+include:
+  - .package
+  - .tls
+  - .config
+  - .service

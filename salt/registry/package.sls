@@ -1,0 +1,6 @@
+{%- from "registry/map.jinja" import registry with context %}
+
+registry-package-installed:
+  pkg.installed:
+    - name: {{ registry.package }}
+    - version: {{ registry.version | json }}

@@ -1,0 +1,84 @@
+"""
+Each node's highstate, rendered by Salt's own loaders from the repository's state tree and
+pillar (no daemons, nothing applied). The node's id and interface are set as on the node.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+
+import pytest
+import salt.config
+from saltfactories.utils.functional import Loaders
+
+from tests.conftest import REPO, load_repo_pillar
+
+
+class RenderedNode:
+    """A node's rendered highstate, with helpers to read what a state would write."""
+
+    def __init__(self, loaders: Loaders, highstate: dict):
+        self.loaders = loaders
+        self.highstate = highstate
+
+    def state(self, state_id: str) -> dict:
+        """The arguments of one state, as a flat dict (plus ``fun``)."""
+        chunk = self.highstate[state_id]
+        module = next(key for key in chunk if not key.startswith("__"))
+        args = {"fun": f"{module}.{next(a for a in chunk[module] if isinstance(a, str))}"}
+        for arg in chunk[module]:
+            if isinstance(arg, dict):
+                args.update(arg)
+        return args
+
+    def file_content(self, state_id: str) -> str:
+        """What a file.managed state writes: its contents, or its source rendered with its context."""
+        args = self.state(state_id)
+        if "contents" in args:
+            return str(args["contents"])
+        source = args["source"]
+        assert source.startswith("salt://"), source
+        template = (REPO / "salt" / source.removeprefix("salt://")).read_text()
+        if args.get("template") != "jinja":
+            return template
+        return self.loaders.modules.file.apply_template_on_contents(
+            template, template="jinja", context=args.get("context", {}), defaults=args.get("defaults"), saltenv="base"
+        )
+
+
+def render_node(node_id: str) -> RenderedNode:
+    node = load_repo_pillar()["platform"]["nodes"][node_id]
+    root = tempfile.mkdtemp(prefix="fn-")
+    opts = salt.config.minion_config(None)
+    opts.update(
+        {
+            "id": node_id,
+            "file_client": "local",
+            "root_dir": root,
+            "cachedir": f"{root}/cache",
+            "pki_dir": f"{root}/pki",
+            "sock_dir": f"{root}/run",
+            "log_file": f"{root}/minion.log",
+            "file_roots": {"base": [str(REPO / "salt")]},
+            "pillar_roots": {"base": [str(REPO / "pillar")]},
+            "module_dirs": [str(REPO / "_modules")],
+        }
+    )
+    try:
+        loaders = Loaders(opts)
+        # As on the node: its own address on eth0 (keepalived binds VRRP to that interface).
+        loaders.grains.update({"id": node_id, "ip4_interfaces": {"lo": ["127.0.0.1"], "eth0": [node["ip"]]}})
+        highstate = loaders.modules.state.show_highstate()
+        return RenderedNode(loaders, highstate)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+NODE_IDS = sorted(load_repo_pillar()["platform"]["nodes"])
+
+
+@pytest.fixture(scope="session")
+def rendered() -> dict[str, RenderedNode]:
+    """All ten nodes, rendered once for the session."""
+    return {node_id: render_node(node_id) for node_id in NODE_IDS}

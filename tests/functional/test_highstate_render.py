@@ -1,0 +1,124 @@
+"""The highstate of every node renders from the real pillar, with the content it must have."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import load_repo_pillar
+
+from .conftest import NODE_IDS
+
+PILLAR = load_repo_pillar()
+PLATFORM = PILLAR["platform"]
+
+
+@pytest.mark.parametrize("node_id", NODE_IDS)
+def test_highstate_renders_every_formula_of_the_roles(rendered, node_id):
+    highstate = rendered[node_id].highstate
+    assert isinstance(highstate, dict), f"{node_id} did not render: {highstate}"
+    rendered_sls = {chunk["__sls__"].split(".")[0] for chunk in highstate.values()}
+    wanted = {"common"} | {
+        sls.split(".")[0] for role in PLATFORM["nodes"][node_id]["roles"] for sls in PLATFORM["roles"][role]["states"]
+    }
+    assert rendered_sls == wanted
+
+
+@pytest.mark.parametrize("node_id", NODE_IDS)
+def test_hosts_resolve_every_node_and_the_app_names_to_the_vip(rendered, node_id):
+    node = rendered[node_id]
+    assert node.state("common-host-ms3-present")["name"] == "192.168.33.16"
+    vip = node.state("common-host-vip-present")
+    assert vip["name"] == PLATFORM["vip"]
+    assert {"app-test", "app-production"} <= set(vip["hostnames"])
+
+
+def test_zookeeper_myid_follows_pillar(rendered):
+    for node_id, myid in (("mm1", "1"), ("mm2", "2"), ("mm3", "3")):
+        assert rendered[node_id].file_content("zookeeper-myid-file-managed") == myid
+
+
+def test_zookeeper_ensemble_lists_the_three_masters(rendered):
+    config = rendered["mm2"].file_content("zookeeper-config-file-managed")
+    assert re.findall(r"^server\.(\d)=([\d.]+):2888:3888$", config, re.M) == [
+        ("1", "192.168.33.11"),
+        ("2", "192.168.33.12"),
+        ("3", "192.168.33.13"),
+    ]
+
+
+AGENT_ENVS = [("ms1", "test"), ("ms2", "test"), ("ms3", "production"), ("ms4", "production")]
+
+
+@pytest.mark.parametrize(("node_id", "env"), AGENT_ENVS)
+def test_agent_carries_its_environment_attribute(rendered, node_id, env):
+    assert rendered[node_id].file_content("mesos-agent-flag-attributes-file-managed") == f"env:{env}"
+    assert rendered[node_id].file_content("mesos-agent-flag-containerizers-file-managed") == "docker,mesos"
+
+
+def test_masters_share_zookeeper_and_a_majority_quorum(rendered):
+    zk = "zk://192.168.33.11:2181,192.168.33.12:2181,192.168.33.13:2181/mesos"
+    assert rendered["mm1"].file_content("mesos-zk-file-managed") == zk
+    assert rendered["ms4"].file_content("mesos-zk-file-managed") == zk
+    assert rendered["mm1"].file_content("mesos-master-flag-quorum-file-managed") == "2"
+
+
+def test_marathon_points_at_mesos_and_its_own_zookeeper_node(rendered):
+    defaults = rendered["mm3"].file_content("marathon-env-file-managed")
+    assert "MARATHON_MASTER=zk://192.168.33.11:2181,192.168.33.12:2181,192.168.33.13:2181/mesos" in defaults
+    assert "MARATHON_ZK=zk://192.168.33.11:2181,192.168.33.12:2181,192.168.33.13:2181/marathon" in defaults
+
+
+def test_consul_servers_bootstrap_three_and_agents_join_them(rendered):
+    server = json.loads(rendered["mm1"].file_content("consul-config-file-managed"))
+    agent = json.loads(rendered["lb2"].file_content("consul-config-file-managed"))
+    assert (server["server"], server["bootstrap_expect"]) == (True, 3)
+    assert agent["server"] is False and "bootstrap_expect" not in agent
+    assert agent["retry_join"] == ["192.168.33.11", "192.168.33.12", "192.168.33.13"]
+    assert agent["bind_addr"] == "192.168.33.18"
+    assert agent["encrypt"] == PILLAR["consul"]["encrypt"]
+
+
+def test_lb1_has_the_higher_vrrp_priority_and_both_hold_the_same_vip(rendered):
+    configs = {node_id: rendered[node_id].file_content("keepalived-config-file-managed") for node_id in ("lb1", "lb2")}
+    priorities = {node_id: int(re.search(r"^\s*priority (\d+)$", c, re.M).group(1)) for node_id, c in configs.items()}
+    assert priorities["lb1"] > priorities["lb2"]
+    for config in configs.values():
+        assert "192.168.33.20/24 dev eth0" in config
+    assert re.search(r"unicast_peer \{\s*192\.168\.33\.18\s*\}", configs["lb1"])
+
+
+def test_nginx_template_routes_each_app_host_only_to_its_environment(rendered):
+    template = rendered["lb1"].file_content("lb-nginx-template-file-managed")
+    servers = re.findall(r"server_name (app-\S+) [^;]*;(.*?)\n\}", template, re.S)
+    routes = {name: body for name, body in servers}
+    assert set(routes) == {"app-test", "app-production"}
+    assert 'service "production.app|passing"' in routes["app-production"]
+    assert "test.app" not in routes["app-production"]
+    assert 'service "test.app|passing"' in routes["app-test"]
+    assert "production.app" not in routes["app-test"]
+    # Upstreams, too, take only their environment's passing entries.
+    upstream = re.search(r"upstream app-production \{(.*?)\}", template, re.S).group(1)
+    assert 'service "production.app|passing"' in upstream
+    assert 'return 503 "no backend for app-production' in routes["app-production"]
+
+
+def test_nfs_server_exports_data_and_clients_mount_it_from_ms1(rendered):
+    exports = rendered["ms1"].file_content("nfs-exports-file-managed")
+    assert exports.strip().endswith("/data 192.168.33.0/24(rw,sync,no_subtree_check,root_squash)")
+    mount = rendered["ms3"].state("nfs-export-mounted")
+    assert (mount["name"], mount["device"]) == ("/data", "192.168.33.14:/data")
+
+
+def test_registrator_announces_the_node_address_to_the_local_consul(rendered):
+    container = rendered["ms2"].state("registrator-container-running")
+    assert container["image"] == f"registry.localdomain:5000/platform/registrator:{PILLAR['registrator']['version']}"
+    assert container["command"].startswith("-ip 192.168.33.15 ")
+    assert container["command"].endswith(" consul://127.0.0.1:8500")
+
+
+def test_docker_trusts_no_insecure_registry(rendered):
+    daemon = rendered["ms1"].state("docker-config-file-managed")["dataset"]
+    assert "insecure-registries" not in daemon
