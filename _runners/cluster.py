@@ -314,7 +314,8 @@ def _verify(node_ids: list[str], platform: dict[str, Any]) -> dict[str, dict[str
 def status() -> dict[str, Any]:
     """
     One row per node: roles, whether it answers, its last highstate and what its
-    services answer.
+    services answer (printed as a table by the ``platform_status`` outputter). Exits
+    non-zero when a node is unreachable or a service fails its check.
 
     CLI Example:
 
@@ -345,26 +346,9 @@ def status() -> dict[str, Any]:
             }
         )
     healthy = all(row["healthy"] for row in rows)
-    result = {"result": healthy, "retcode": 0 if healthy else 1, "table": format_table(rows), "rows": rows}
     if not healthy:
         __context__["retcode"] = 1
-    return result
-
-
-def format_table(rows: list[dict[str, Any]]) -> str:
-    """The status rows as an aligned text table (services one per line)."""
-    header = ("NODE", "ROLES", "UP", "LAST HIGHSTATE", "SERVICES")
-    lines = []
-    for row in rows:
-        services = [f"{name}: {detail}" for name, detail in row["services"].items()] or ["-"]
-        first = (row["node"], row["roles"], "yes" if row["reachable"] else "NO", row["last_highstate"], services[0])
-        lines.append(first)
-        lines.extend(("", "", "", "", extra) for extra in services[1:])
-    widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header) - 1)]
-    return "\n".join(
-        "  ".join(str(cell).ljust(width) for cell, width in zip(line[:-1], widths, strict=False)) + "  " + str(line[-1])
-        for line in [header, *lines]
-    )
+    return {"outputter": "platform_status", "data": {"result": healthy, "retcode": 0 if healthy else 1, "rows": rows}}
 
 
 def _last_highstates(node_ids: list[str]) -> dict[str, str]:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import copy
+import logging
 import pathlib
 
 import pytest
 import yaml
+
+# Salt's daemons log from their shutdown handlers after pytest closed its capture streams;
+# without this each such line prints a "--- Logging error ---" traceback.
+logging.raiseExceptions = False
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 PILLAR_FILES = ("platform.sls", "components.sls")

@@ -82,6 +82,7 @@ def platform(salt_factories):
         "pillar_roots": {"base": [str(pillar_dir)]},
         "runner_dirs": [str(REPO / "_runners")],
         "module_dirs": [str(REPO / "_modules")],
+        "outputter_dirs": [str(REPO / "_output")],
         "platform_minion_wait": 60,
     }
     master = salt_factories.salt_master_daemon("it-master", overrides=overrides)

@@ -54,3 +54,30 @@ def test_dry_run_changes_nothing(fresh_platform):
     assert fresh_platform.applied() == []
     masters = next(step for step in ret.data["steps"] if step["step"] == "masters")
     assert masters["changed"] == {"m1": 2, "m2": 2, "m3": 2}
+
+
+def test_status_reports_every_node_with_its_last_highstate(fresh_platform):
+    assert fresh_platform.salt_run.run("cluster.up").returncode == 0
+    ret = fresh_platform.salt_run.run("cluster.status")
+    assert ret.returncode == 0, ret.stdout + ret.stderr
+    rows = {row["node"]: row for row in ret.data["rows"]}
+    assert sorted(rows) == ["a1", "m1", "m2", "m3", "reg"]
+    assert all(row["reachable"] for row in rows.values())
+    # The highstate of cluster.up counts; its images.* runs on reg do not hide it.
+    assert all(row["last_highstate"].endswith(" ok") for row in rows.values()), rows
+    assert rows["m2"]["services"]["zookeeper"] == "integration double"
+
+
+def test_status_prints_a_table_for_humans(fresh_platform):
+    ret = fresh_platform.salt_run.run("cluster.status", "--out=platform_status")
+    assert ret.returncode == 0, ret.stdout + ret.stderr
+    lines = ret.stdout.splitlines()
+    assert lines[0].split() == ["NODE", "ROLES", "UP", "LAST", "HIGHSTATE", "SERVICES"]
+    assert [line.split()[0] for line in lines[1:] if line and not line.startswith(" ")][:5] == [
+        "a1",
+        "m1",
+        "m2",
+        "m3",
+        "reg",
+    ]
+    assert lines[-1] == "all 5 nodes healthy"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cluster
+import platform_status
 import pytest
 import topology
 
@@ -173,14 +174,34 @@ def test_render_error_is_a_failure(monkeypatch):
 def test_status_table_lists_every_node(client, monkeypatch):
     monkeypatch.setattr(cluster, "_last_highstates", lambda nodes: {"mm1": "2026-11-26 ok"})
     result = cluster.status()
-    lines = result["table"].splitlines()
+    assert result["outputter"] == "platform_status"
+    assert result["data"]["retcode"] == 0
+    lines = platform_status.output(result["data"]).splitlines()
     assert lines[0].split() == ["NODE", "ROLES", "UP", "LAST", "HIGHSTATE", "SERVICES"]
-    nodes = [line.split()[0] for line in lines[1:] if not line.startswith(" ")]
+    nodes = [line.split()[0] for line in lines[1:-2] if not line.startswith(" ")]
     assert nodes == ["lb1", "lb2", "mm1", "mm2", "mm3", "ms1", "ms2", "ms3", "ms4", "registry"]
     assert lines[1].split()[:5] == ["lb1", "lb,keepalived,consul-agent", "yes", "never", "docker:"]
     assert lines[2].split() == ["keepalived:", "MASTER"]
     assert "2026-11-26 ok" in next(line for line in lines if line.startswith("mm1"))
-    assert result["retcode"] == 0
+    assert lines[-1] == "all 10 nodes healthy"
+
+
+def test_status_of_an_unreachable_node_is_a_failure(monkeypatch):
+    class Partial(FakeClient):
+        def cmd(self, targets, fun, **kwargs):
+            answers = super().cmd(targets, fun, **kwargs)
+            answers.pop("ms3")
+            return answers
+
+    monkeypatch.setattr(cluster, "_local_client", lambda: Partial())
+    monkeypatch.setattr(cluster, "_last_highstates", lambda nodes: {})
+    data = cluster.status()["data"]
+    assert data["retcode"] == 1
+    row = next(row for row in data["rows"] if row["node"] == "ms3")
+    assert (row["reachable"], row["healthy"]) == (False, False)
+    table = platform_status.output(data).splitlines()
+    assert next(line for line in table if line.startswith("ms3")).split()[2] == "NO"
+    assert table[-1] == "unhealthy: ms3"
 
 
 @pytest.mark.parametrize("holders", [(), ("lb1", "lb2")])
