@@ -29,12 +29,15 @@ def _progress(message: str) -> None:
 
 
 def wanted(pillar: dict[str, Any]) -> dict[str, str]:
-    """``binary → module@version`` for every pillar component built from a Go module."""
-    return {
-        binary_name(data["go_module"]): f"{data['go_module']}@{data['version']}"
-        for _, data in sorted(pillar.items())
-        if isinstance(data, dict) and data.get("go_module") and data.get("version")
-    }
+    """``binary → module@version`` for every component this site builds from a Go module."""
+    modules = {}
+    for name in sorted(pillar):
+        if not isinstance(pillar[name], dict) or name == "platform":
+            continue
+        component = __salt__["salt.cmd"]("topology.component", name, pillar)
+        if component.get("go_module") and component.get("version"):
+            modules[binary_name(component["go_module"])] = f"{component['go_module']}@{component['version']}"
+    return modules
 
 
 def binary_name(module: str) -> str:

@@ -81,9 +81,23 @@ def _local_client():
     return salt.client.get_local_client(__opts__["conf_file"])
 
 
+def _checked_pillar() -> tuple[dict[str, Any], list[str]]:
+    """The master's pillar and every problem of its topology (none when it is sound)."""
+    pillar = _pillar()
+    problems = [f"pillar did not render: {error}" for error in pillar.get("_errors", [])]
+    if not problems:
+        problems = __salt__["salt.cmd"]("topology.errors", platform=pillar.get("platform") or {}, components=pillar)
+    return pillar, problems
+
+
+def _invalid(result: dict[str, Any], problems: list[str], consequence: str) -> dict[str, Any]:
+    result["errors"] = problems
+    return _fail(result, f"pillar is invalid, {consequence}:\n  " + "\n  ".join(problems))
+
+
 def validate() -> dict[str, Any]:
     """
-    Check the topology in pillar; every runner calls this first and stops when it fails.
+    Check the topology in pillar; every runner does this first and stops when it fails.
 
     CLI Example:
 
@@ -91,16 +105,16 @@ def validate() -> dict[str, Any]:
 
         salt-run cluster.validate
     """
-    pillar = _pillar()
-    problems = [f"pillar did not render: {error}" for error in pillar.get("_errors", [])]
-    if not problems:
-        problems = __salt__["salt.cmd"]("topology.errors", platform=pillar.get("platform") or {}, components=pillar)
-    return {"result": not problems, "retcode": 1 if problems else 0, "errors": problems, "pillar": pillar}
+    _, problems = _checked_pillar()
+    if problems:
+        return _invalid({}, problems, "fix the fields named below")
+    return {"result": True, "retcode": 0, "comment": "pillar topology is valid"}
 
 
-def plan(platform: dict[str, Any]) -> list[dict[str, Any]]:
+def plan(platform: dict[str, Any] | None = None) -> list[dict[str, Any]] | dict[str, Any]:
     """
-    The steps of ``cluster.up`` with the nodes each one targets, from the topology.
+    The steps of ``cluster.up`` with the nodes each one targets, from the topology in
+    pillar (or ``platform``).
 
     CLI Example:
 
@@ -108,6 +122,11 @@ def plan(platform: dict[str, Any]) -> list[dict[str, Any]]:
 
         salt-run cluster.plan
     """
+    if platform is None:
+        pillar, problems = _checked_pillar()
+        if problems:
+            return _invalid({}, problems, "no plan")
+        platform = pillar["platform"]
     nodes = platform.get("nodes") or {}
     highstated: set[str] = set()
     steps = []
@@ -227,11 +246,10 @@ def up(test: bool = False, timeout: int | None = None) -> dict[str, Any]:
     timeout = int(timeout or __opts__.get("platform_step_timeout", 1800))
     result: dict[str, Any] = {"result": True, "retcode": 0, "test": bool(test), "steps": []}
 
-    checked = validate()
-    if not checked["result"]:
-        result["errors"] = checked["errors"]
-        return _fail(result, "pillar is invalid, nothing was applied:\n  " + "\n  ".join(checked["errors"]))
-    platform = checked["pillar"]["platform"]
+    pillar, problems = _checked_pillar()
+    if problems:
+        return _invalid(result, problems, "nothing was applied")
+    platform = pillar["platform"]
     node_ids = sorted(platform["nodes"])
 
     _progress(f"waiting for {len(node_ids)} minions")
@@ -324,10 +342,10 @@ def status() -> dict[str, Any]:
         salt-run cluster.status
         salt-run cluster.status --out=json
     """
-    checked = validate()
-    if not checked["result"]:
-        return _fail({"rows": []}, "pillar is invalid:\n  " + "\n  ".join(checked["errors"]))
-    platform = checked["pillar"]["platform"]
+    pillar, problems = _checked_pillar()
+    if problems:
+        return _invalid({"rows": []}, problems, "no status")
+    platform = pillar["platform"]
     node_ids = sorted(platform["nodes"])
     services = _local_client().cmd(node_ids, "health.services", tgt_type="list", timeout=30)
     last_runs = _last_highstates(node_ids)

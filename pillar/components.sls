@@ -41,13 +41,17 @@ marathon:
     stand_in: true
 
 registrator:
-  # Built from its Go module on the salt master, packaged as an image by the images
-  # formula and run from the private registry on every master and agent. The pin is the
-  # upstream master commit that carries v7.4.0 (its tags v7.x are not Go module versions).
-  # Known gap: the Go module proxy reachable from the offline lab machines refuses every
-  # version of this module (403), so `salt-run artifacts.build` reports it as failed there.
-  version: v0.4.1-0.20250522041652-6bfadbc6decd
-  go_module: github.com/gliderlabs/registrator
+  # Production runs the pinned upstream image, pulled once by the images formula and pushed
+  # to the private registry; every master and agent runs it from there.
+  version: v7
+  image: gliderlabs/registrator:v7
+  lab:
+    # No public container registry in the lab: build it from its Go module on the master
+    # (upstream's master commit that carries v7.4.0; its v7.x tags are not Go versions).
+    # Known gap: the Go module proxy these machines reach refuses every version of this
+    # module (403), so `salt-run artifacts.build` reports it as failed in the lab.
+    version: v0.4.1-0.20250522041652-6bfadbc6decd
+    go_module: github.com/gliderlabs/registrator
 
 consul_template:
   # Built from its Go module on the salt master (the Go checksum database pins its

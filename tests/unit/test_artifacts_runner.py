@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import artifacts
 import pytest
+import topology
 
 
 @pytest.fixture
 def configure_loader_modules(repo_pillar, tmp_path):
+    def salt_cmd(fun, *args):
+        assert fun == "topology.component"
+        return topology.component(*args)
+
     return {
         artifacts: {
             "__opts__": {"artifacts_dir": str(tmp_path)},
-            "__salt__": {"pillar.show_pillar": lambda: repo_pillar},
-        }
+            "__salt__": {"pillar.show_pillar": lambda: repo_pillar, "salt.cmd": salt_cmd},
+        },
+        topology: {},
     }
+
+
+@pytest.fixture
+def lab_pillar(repo_pillar):
+    repo_pillar["platform"]["site"] = "lab"
+    return repo_pillar
 
 
 @pytest.mark.parametrize(
@@ -28,22 +40,27 @@ def test_binary_name_is_what_go_install_produces(module, binary):
     assert artifacts.binary_name(module) == binary
 
 
-def test_wanted_lists_every_pinned_go_module(repo_pillar):
+def test_production_builds_consul_template_and_pulls_registrator(repo_pillar):
     assert artifacts.wanted(repo_pillar) == {
         "consul-template": f"github.com/hashicorp/consul-template@{repo_pillar['consul_template']['version']}",
-        "registrator": f"github.com/gliderlabs/registrator@{repo_pillar['registrator']['version']}",
     }
 
 
-def test_dry_run_builds_nothing(tmp_path):
+def test_lab_builds_registrator_from_its_go_module_too(lab_pillar):
+    assert artifacts.wanted(lab_pillar)["registrator"] == (
+        f"github.com/gliderlabs/registrator@{lab_pillar['registrator']['lab']['version']}"
+    )
+
+
+def test_dry_run_builds_nothing(tmp_path, lab_pillar):
     result = artifacts.build(test=True)
     assert result["built"] == ["consul-template", "registrator"]
     assert list(tmp_path.iterdir()) == []
 
 
-def test_binary_built_for_the_pinned_version_is_current(tmp_path, repo_pillar):
+def test_binary_built_for_the_pinned_version_is_current(tmp_path, lab_pillar):
     (tmp_path / "consul-template").write_text("binary")
-    (tmp_path / "consul-template.module").write_text(artifacts.wanted(repo_pillar)["consul-template"])
+    (tmp_path / "consul-template.module").write_text(artifacts.wanted(lab_pillar)["consul-template"])
     result = artifacts.build(test=True)
     assert result["current"] == ["consul-template"]
     assert result["built"] == ["registrator"]

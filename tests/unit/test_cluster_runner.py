@@ -212,3 +212,24 @@ def test_verify_fails_unless_exactly_one_lb_holds_the_vip(monkeypatch, holders):
     assert result["retcode"] == 1
     assert result["failed"]["step"] == "verify"
     assert f"held by {len(holders)} load balancers" in result["comment"]
+
+
+def test_validate_reports_problems_without_printing_the_pillar(repo_pillar):
+    assert cluster.validate() == {"result": True, "retcode": 0, "comment": "pillar topology is valid"}
+    repo_pillar["platform"]["vip"] = "10.0.0.20"
+    result = cluster.validate()
+    assert result["retcode"] == 1
+    assert result["errors"] == ["platform:vip: 10.0.0.20 is not on the load balancers' network 192.168.33.0/24"]
+    assert "pillar" not in result and repo_pillar["consul"]["encrypt"] not in str(result)
+
+
+def test_pillar_render_errors_stop_everything(client, repo_pillar):
+    repo_pillar["_errors"] = ["Rendering SLS 'platform' failed: mapping values are not allowed here"]
+    result = cluster.up()
+    assert result["retcode"] == 1
+    assert "pillar did not render: Rendering SLS 'platform' failed" in result["comment"]
+    assert client.calls == []
+
+
+def test_plan_without_arguments_reads_pillar():
+    assert [step["step"] for step in cluster.plan()][:2] == ["artifacts", "registry"]
