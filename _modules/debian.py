@@ -88,11 +88,12 @@ def _is_debian_archive(entry: dict, codename: str) -> bool:
     return any(_is_debian_suite(suite, codename) for suite in entry["suites"])
 
 
-def mirror() -> str:
+def mirror(codename: str | None = None) -> str:
     """
     URI of the first Debian archive in the node's apt sources (``/etc/apt/sources.list``, then
     the ``*.list`` and deb822 ``*.sources`` files of ``/etc/apt/sources.list.d``), without a
     trailing slash. The security archive is skipped: it carries no pool of the releases.
+    ``codename`` defaults to the node's own release (grain ``oscodename``).
 
     CLI Example:
 
@@ -100,7 +101,8 @@ def mirror() -> str:
 
         salt-call debian.mirror
     """
-    codename = __grains__.get("oscodename", "")
+    if codename is None:
+        codename = __grains__.get("oscodename", "")
     files = _source_files()
     for path in files:
         with open(path, encoding="utf-8") as handle:

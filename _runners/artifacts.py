@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 def _progress(message: str) -> None:
     log.info(message)
     with contextlib.suppress(NameError):  # outside a runner job (unit tests) there is no event bus
-        __jid_event__.fire_event({"message": message}, "progress")
+        __jid_event__.fire_event({"message": message, "outputter": "platform_progress"}, "progress")
 
 
 def wanted(pillar: dict[str, Any]) -> dict[str, str]:

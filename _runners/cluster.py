@@ -63,7 +63,7 @@ STEPS: tuple[Step, ...] = (
 def _progress(message: str) -> None:
     log.info(message)
     with contextlib.suppress(NameError):  # outside a runner job (unit tests) there is no event bus
-        __jid_event__.fire_event({"message": message}, "progress")
+        __jid_event__.fire_event({"message": message, "outputter": "platform_progress"}, "progress")
 
 
 def _fail(result: dict[str, Any], comment: str) -> dict[str, Any]:

@@ -1,0 +1,285 @@
+"""
+The offline lab: every node of pillar/platform.sls as a systemd container on a Docker bridge
+network, and a salt-master on the host at platform:master_ip.
+
+    python lab/lab.py up      # docker, base image, network, master, nodes, keys, cluster.up
+    python lab/lab.py down    # nodes, their volumes, the network and the master's state
+
+Run from the repository root with the project's venv (the Makefile does both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+STATE_DIR = REPO / ".salt"
+LAB_DIR = STATE_DIR / "lab"
+SITE_PILLAR = STATE_DIR / "pillar" / "site.sls"
+NODE_CONTEXT = REPO / "lab" / "node"
+
+NETWORK = "platform-lab"
+LABEL = "platform-lab"
+NODE_IMAGE = "platform-lab/node"
+# Packages of the debootstrapped node: systemd to boot, python3-venv for the minion, and a
+# compiler for the one salt dependency PyPI ships as source only (timelib).
+ROOTFS_PACKAGES = (
+    "systemd,systemd-sysv,dbus,iproute2,iputils-ping,procps,curl,ca-certificates,"
+    "python3,python3-venv,python3-dev,gcc,libc6-dev"
+)
+ROOTFS_IMAGE = f"platform-lab/rootfs:bookworm-{hashlib.sha256(ROOTFS_PACKAGES.encode()).hexdigest()[:12]}"
+SALT_PACKAGES = "salt==3008.4 saltext-dockermod==0.1.3 docker==7.2.0"
+# systemd as PID 1, measured on these machines: --privileged fails (no CAP_SYS_RESOURCE).
+SYSTEMD_RUN_FLAGS = [
+    "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
+    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+    "--tmpfs", "/run", "--tmpfs", "/run/lock",
+    "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--cgroupns=host",
+]  # fmt: skip
+
+sys.path.insert(0, str(REPO / "_modules"))
+import debian  # noqa: E402  (the node's own Debian mirror, read from apt's sources)
+
+
+def say(message: str) -> None:
+    print(f"[lab {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run(*cmd: str, check: bool = True, capture: bool = False, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=check, text=True, capture_output=capture, **kwargs)
+
+
+def platform() -> dict:
+    return yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
+
+
+def salt_env() -> dict:
+    return dict(os.environ, SALT_MASTER_CONFIG=str(REPO / "master.conf"), PATH=f"{REPO / '.venv/bin'}:{os.environ['PATH']}")
+
+
+# --- Docker engine -------------------------------------------------------------------------
+
+
+def ensure_docker() -> None:
+    if not shutil.which("dockerd"):
+        say("installing Debian's docker.io")
+        run("apt-get", "update", "-qq")
+        run("apt-get", "install", "-y", "-qq", "docker.io", env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    if run("docker", "info", check=False, capture=True).returncode == 0:
+        return
+    say("starting dockerd (no service manager here)")
+    LAB_DIR.mkdir(parents=True, exist_ok=True)
+    with open(LAB_DIR / "dockerd.log", "a") as log:
+        subprocess.Popen(["dockerd"], stdout=log, stderr=log, start_new_session=True)
+    for _ in range(60):
+        if run("docker", "info", check=False, capture=True).returncode == 0:
+            return
+        time.sleep(1)
+    sys.exit(f"dockerd did not start; see {LAB_DIR / 'dockerd.log'}")
+
+
+def image_exists(ref: str) -> bool:
+    return run("docker", "image", "inspect", ref, check=False, capture=True).returncode == 0
+
+
+# --- Images --------------------------------------------------------------------------------
+
+
+def host_ca_bundle() -> pathlib.Path:
+    """The CA bundle this host's own clients trust: nodes reach PyPI through the same path."""
+    return pathlib.Path(os.environ.get("SSL_CERT_FILE") or "/etc/ssl/certs/ca-certificates.crt")
+
+
+def node_image_ref(master_ip: str) -> str:
+    """Tagged by the hash of what goes into it, so a changed input rebuilds and nothing else does."""
+    digest = hashlib.sha256()
+    for path in [*sorted(NODE_CONTEXT.iterdir()), host_ca_bundle()]:
+        digest.update(path.name.encode() + path.read_bytes())
+    digest.update(f"{ROOTFS_PACKAGES}|{SALT_PACKAGES}|{master_ip}".encode())
+    return f"{NODE_IMAGE}:{digest.hexdigest()[:12]}"
+
+
+def build_rootfs() -> None:
+    if image_exists(ROOTFS_IMAGE):
+        return
+    if not shutil.which("debootstrap"):
+        run("apt-get", "install", "-y", "-qq", "debootstrap", env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    mirror = debian.mirror("bookworm")
+    say("debootstrapping a bookworm minbase for the lab nodes (about 90 s, once)")
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as rootfs:
+        run("debootstrap", "--variant=minbase", f"--include={ROOTFS_PACKAGES}", "bookworm", rootfs, mirror,
+            stdout=subprocess.DEVNULL)  # fmt: skip
+        tar = subprocess.Popen(["tar", "-C", rootfs, "--numeric-owner", "-c", "."], stdout=subprocess.PIPE)
+        run("docker", "import", "-", ROOTFS_IMAGE, stdin=tar.stdout, stdout=subprocess.DEVNULL)
+        if tar.wait() != 0:
+            sys.exit("could not pack the debootstrapped rootfs")
+
+
+def build_node_image(ref: str, master_ip: str) -> None:
+    if image_exists(ref):
+        return
+    build_rootfs()
+    say(f"building the node image {ref} (salt-minion from PyPI)")
+    with tempfile.TemporaryDirectory() as context:
+        shutil.copytree(NODE_CONTEXT, context, dirs_exist_ok=True)
+        shutil.copy(host_ca_bundle(), pathlib.Path(context) / "host-ca-bundle.crt")
+        run("docker", "build", "--quiet", "--build-arg", f"ROOTFS={ROOTFS_IMAGE}",
+            "--build-arg", f"SALT_PACKAGES={SALT_PACKAGES}", "--build-arg", f"MASTER_IP={master_ip}",
+            "-t", ref, context, stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+# --- Network, master, nodes ---------------------------------------------------------------
+
+
+def ensure_network(plat: dict) -> None:
+    if run("docker", "network", "inspect", NETWORK, check=False, capture=True).returncode == 0:
+        return
+    say(f"creating the lab bridge {plat['network']} (the host is {plat['master_ip']})")
+    run("docker", "network", "create", "--label", LABEL, "--subnet", plat["network"], "--gateway", plat["master_ip"],
+        NETWORK, stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+def master_pid() -> int | None:
+    try:
+        pid = int((STATE_DIR / "run" / "salt-master.pid").read_text())
+        os.kill(pid, 0)
+        return pid
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+
+
+def ensure_master() -> None:
+    # The lab's site pillar: components take their `lab:` sources (stand-ins, debootstrap).
+    SITE_PILLAR.parent.mkdir(parents=True, exist_ok=True)
+    SITE_PILLAR.write_text("# Written by lab/lab.py: this master drives the offline lab.\nplatform:\n  site: lab\n")
+    if master_pid():
+        return
+    say("starting salt-master on the host")
+    (STATE_DIR / "log").mkdir(parents=True, exist_ok=True)
+    with open(STATE_DIR / "log" / "master.out", "a") as log:
+        subprocess.Popen(["salt-master"], cwd=REPO, env=salt_env(), stdout=log, stderr=log, start_new_session=True)
+    for _ in range(60):
+        if master_pid():
+            return
+        time.sleep(1)
+    sys.exit(f"salt-master did not start; see {STATE_DIR / 'log'}")
+
+
+def container(node_id: str) -> str:
+    return f"lab-{node_id}"
+
+
+def ensure_nodes(plat: dict, image: str) -> None:
+    for node_id, node in sorted(plat["nodes"].items()):
+        name = container(node_id)
+        state = run("docker", "inspect", "--format", "{{.State.Running}} {{.Config.Image}}", name, check=False, capture=True)
+        running, _, current_image = state.stdout.strip().partition(" ")
+        if state.returncode == 0 and current_image != image:
+            say(f"{node_id}: node image changed, recreating")
+            run("docker", "rm", "-f", name, stdout=subprocess.DEVNULL)
+        elif state.returncode == 0:
+            if running != "true":
+                run("docker", "start", name, stdout=subprocess.DEVNULL)
+            continue
+        say(f"starting node {node_id} ({node['ip']})")
+        run("docker", "run", "-d", "--name", name, "--label", LABEL, "--hostname", f"{node_id}.{plat['domain']}",
+            "--network", NETWORK, "--ip", node["ip"], "--memory", f"{node.get('memory', 1024)}m",
+            # Docker-in-Docker needs /var/lib/docker on a volume, not on the node's overlay.
+            "-v", f"{name}-docker:/var/lib/docker", *SYSTEMD_RUN_FLAGS, image, stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+def accept_keys(node_ids: list[str], timeout: int = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        keys = json.loads(run("salt-key", "-L", "--out=json", env=salt_env(), capture=True, cwd=REPO).stdout)
+        accepted = set(keys.get("minions", []))
+        pending = [node for node in node_ids if node in keys.get("minions_pre", [])]
+        for node in pending:
+            run("salt-key", "-y", "-a", node, env=salt_env(), cwd=REPO, stdout=subprocess.DEVNULL)
+        accepted |= set(pending)
+        missing = [node for node in node_ids if node not in accepted]
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            sys.exit(f"no key from {', '.join(missing)} after {timeout}s: docker logs {container(missing[0])}")
+        time.sleep(2)
+
+
+# --- Commands ------------------------------------------------------------------------------
+
+
+def check_checkout_link() -> None:
+    """master.conf reads this checkout at /srv/platform (`. ./activate` links it)."""
+    if pathlib.Path("/srv/platform").resolve() != REPO:
+        sys.exit(f"/srv/platform must link to {REPO}: run `. ./activate` from the repository root first")
+
+
+def up(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    check_checkout_link()
+    plat = platform()
+    ensure_docker()
+    image = node_image_ref(plat["master_ip"])
+    build_node_image(image, plat["master_ip"])
+    ensure_network(plat)
+    ensure_master()
+    ensure_nodes(plat, image)
+    node_ids = sorted(plat["nodes"])
+    say(f"waiting for the keys of {len(node_ids)} nodes")
+    accept_keys(node_ids)
+    say(f"lab ready in {time.monotonic() - started:.0f}s")
+    if args.no_converge:
+        return 0
+    say("salt-run cluster.up")
+    converged = run("salt-run", "cluster.up", env=salt_env(), cwd=REPO, check=False).returncode
+    run("salt-run", "cluster.status", "--out=platform_status", env=salt_env(), cwd=REPO, check=False)
+    say(f"done in {time.monotonic() - started:.0f}s")
+    print(f"\n  try: curl -H 'Host: app-test' http://{plat['vip']}/\n       . ./activate && salt-run cluster.status")
+    return converged
+
+
+def down(args: argparse.Namespace) -> int:
+    plat = platform()
+    if shutil.which("docker") and run("docker", "info", check=False, capture=True).returncode == 0:
+        say("removing the lab nodes, their volumes and the network")
+        for node_id in sorted(plat["nodes"]):
+            run("docker", "rm", "-f", "-v", container(node_id), check=False, capture=True)
+            run("docker", "volume", "rm", f"{container(node_id)}-docker", check=False, capture=True)
+        run("docker", "network", "rm", NETWORK, check=False, capture=True)
+    pid = master_pid()
+    if pid:
+        say("stopping salt-master")
+        os.kill(pid, 15)
+        for _ in range(30):
+            if not master_pid():
+                break
+            time.sleep(1)
+    shutil.rmtree(STATE_DIR, ignore_errors=True)
+    say("lab removed (the cached base images platform-lab/* stay; `docker rmi` them to rebuild)")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up_parser = commands.add_parser("up", help="build and start the lab, then salt-run cluster.up")
+    up_parser.add_argument("--no-converge", action="store_true", help="stop once every node's key is accepted")
+    up_parser.set_defaults(func=up)
+    commands.add_parser("down", help="remove nodes, volumes, network and master state").set_defaults(func=down)
+    args = parser.parse_args()
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
