@@ -3,15 +3,18 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 INSTALLED := $(VENV)/.installed
-# System tools the tests need: vagrant for `vagrant validate`.
-SYSTEM_TOOLS := vagrant
+# Debian packages the tests need: vagrant (`vagrant validate`), the Docker engine, and for
+# the Mesos/Marathon stand-in's tests a static busybox (their app image) and ZooKeeper.
+TEST_PACKAGES := vagrant docker.io busybox-static zookeeperd file
 
-.PHONY: test lint unit functional integration deps system-deps up down clean
+.PHONY: test lint unit functional integration standin deps system-deps up down clean
 
+# A skipped test fails here: everything it needs is installed above, so a skip is a defect.
 test: deps system-deps lint
-	$(VENV)/bin/pytest tests/unit tests/functional tests/integration
+	$(VENV)/bin/python lab/lab.py docker
+	PLATFORM_NO_SKIP=1 $(VENV)/bin/pytest tests/unit tests/functional tests/integration tests/standin
 
-unit functional integration: deps
+unit functional integration standin: deps
 	$(VENV)/bin/pytest tests/$@
 
 lint: deps
@@ -27,7 +30,7 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 system-deps:
-	@missing=$$(for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || echo $$tool; done); \
+	@missing=$$(for package in $(TEST_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing $$missing from Debian packages"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

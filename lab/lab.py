@@ -249,6 +249,11 @@ def up(args: argparse.Namespace) -> int:
     return converged
 
 
+def docker(args: argparse.Namespace) -> int:
+    ensure_docker()
+    return 0
+
+
 def down(args: argparse.Namespace) -> int:
     plat = platform()
     if shutil.which("docker") and run("docker", "info", check=False, capture=True).returncode == 0:
@@ -277,6 +282,7 @@ def main() -> int:
     up_parser.add_argument("--no-converge", action="store_true", help="stop once every node's key is accepted")
     up_parser.set_defaults(func=up)
     commands.add_parser("down", help="remove nodes, volumes, network and master state").set_defaults(func=down)
+    commands.add_parser("docker", help="install and start the Docker engine only").set_defaults(func=docker)
     args = parser.parse_args()
     return args.func(args)
 

@@ -1,7 +1,7 @@
 {%- from "ca/map.jinja" import ca with context %}
 
 ca-private-key-managed:
-  x509_v2.private_key_managed:
+  x509.private_key_managed:
     - name: {{ ca.key }}
     - algo: rsa
     - keysize: {{ ca.key_size }}
@@ -10,7 +10,7 @@ ca-private-key-managed:
     - dir_mode: "0700"
 
 ca-certificate-managed:
-  x509_v2.certificate_managed:
+  x509.certificate_managed:
     - name: {{ ca.cert }}
     - signing_private_key: {{ ca.key }}
     - CN: {{ ca.common_name | json }}

@@ -8,7 +8,7 @@ include:
   - .package
 
 registry-tls-key-managed:
-  x509_v2.private_key_managed:
+  x509.private_key_managed:
     - name: {{ registry.tls_key }}
     - algo: rsa
     - keysize: {{ registry.tls_key_size }}
@@ -20,7 +20,7 @@ registry-tls-key-managed:
       - pkg: registry-package-installed
 
 registry-tls-certificate-managed:
-  x509_v2.certificate_managed:
+  x509.certificate_managed:
     - name: {{ registry.tls_cert }}
     - signing_private_key: {{ ca.key }}
     - signing_cert: {{ ca.cert }}

@@ -18,9 +18,11 @@ from tests.conftest import REPO, load_repo_pillar
 class RenderedNode:
     """A node's rendered highstate, with helpers to read what a state would write."""
 
-    def __init__(self, loaders: Loaders, highstate: dict):
+    def __init__(self, loaders: Loaders, highstate: dict, dry_run: dict | list):
         self.loaders = loaders
         self.highstate = highstate
+        # highstate test=True mock=True: every state function and requisite resolved, nothing run.
+        self.dry_run = dry_run
 
     def state(self, state_id: str) -> dict:
         """The arguments of one state, as a flat dict (plus ``fun``)."""
@@ -70,7 +72,8 @@ def render_node(node_id: str) -> RenderedNode:
         # As on the node: its own address on eth0 (keepalived binds VRRP to that interface).
         loaders.grains.update({"id": node_id, "ip4_interfaces": {"lo": ["127.0.0.1"], "eth0": [node["ip"]]}})
         highstate = loaders.modules.state.show_highstate()
-        return RenderedNode(loaders, highstate)
+        dry_run = loaders.modules.state.highstate(test=True, mock=True)
+        return RenderedNode(loaders, highstate, getattr(dry_run, "raw", dry_run))
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

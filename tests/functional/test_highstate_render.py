@@ -27,6 +27,15 @@ def test_highstate_renders_every_formula_of_the_roles(rendered, node_id):
 
 
 @pytest.mark.parametrize("node_id", NODE_IDS)
+def test_every_state_function_and_requisite_resolves(rendered, node_id):
+    dry_run = rendered[node_id].dry_run
+    assert isinstance(dry_run, dict), f"{node_id} did not compile: {dry_run}"
+    failed = {chunk["__id__"]: chunk["comment"] for chunk in dry_run.values() if chunk["result"] is False}
+    assert failed == {}
+    assert len(dry_run) == len(rendered[node_id].highstate)
+
+
+@pytest.mark.parametrize("node_id", NODE_IDS)
 def test_hosts_resolve_every_node_and_the_app_names_to_the_vip(rendered, node_id):
     node = rendered[node_id]
     assert node.state("common-host-ms3-present")["name"] == "192.168.33.16"
