@@ -65,7 +65,8 @@ def platform() -> dict:
 
 
 def salt_env() -> dict:
-    return dict(os.environ, SALT_MASTER_CONFIG=str(REPO / "master.conf"), PATH=f"{REPO / '.venv/bin'}:{os.environ['PATH']}")
+    path = f"{REPO / '.venv/bin'}:{os.environ['PATH']}"
+    return dict(os.environ, SALT_MASTER_CONFIG=str(REPO / "master.conf"), PATH=path)
 
 
 # --- Docker engine -------------------------------------------------------------------------
@@ -183,7 +184,8 @@ def container(node_id: str) -> str:
 def ensure_nodes(plat: dict, image: str) -> None:
     for node_id, node in sorted(plat["nodes"].items()):
         name = container(node_id)
-        state = run("docker", "inspect", "--format", "{{.State.Running}} {{.Config.Image}}", name, check=False, capture=True)
+        state = run("docker", "inspect", "--format", "{{.State.Running}} {{.Config.Image}}", name,
+                    check=False, capture=True)  # fmt: skip
         running, _, current_image = state.stdout.strip().partition(" ")
         if state.returncode == 0 and current_image != image:
             say(f"{node_id}: node image changed, recreating")
