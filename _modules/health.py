@@ -94,6 +94,9 @@ def marathon(node: dict) -> dict[str, Any]:
 
 
 def registrator(node: dict) -> dict[str, Any]:
+    if _stand_in("registrator"):
+        active = _systemd_active(_settings("registrator")["container"])
+        return _check(active, f"lab stand-in service {'running' if active else 'NOT running'}")
     proc = subprocess.run(
         ["docker", "inspect", "--format", "{{.State.Status}}", _settings("registrator")["container"]],
         capture_output=True,
@@ -106,6 +109,9 @@ def registrator(node: dict) -> dict[str, Any]:
 
 def nfs_server(node: dict) -> dict[str, Any]:
     export = _settings("nfs")["export"]
+    if _stand_in("nfs"):
+        mounted = os.path.ismount(export)
+        return _check(mounted, f"lab stand-in: {export} is {'a' if mounted else 'NOT a'} shared volume")
     proc = subprocess.run(["exportfs", "-v"], capture_output=True, text=True, check=False)
     return _check(export in proc.stdout, f"exports {export}" if export in proc.stdout else f"{export} not exported")
 
@@ -165,6 +171,8 @@ def services() -> dict[str, dict[str, Any]]:
 
         salt 'ms1' health.services
     """
+    # __context__ outlives this call in the minion process; settings must follow pillar changes.
+    __context__.pop("health.settings", None)
     node = __salt__["topology.node"]()
     results = {}
     for role in node.get("roles", []):

@@ -194,11 +194,14 @@ def ensure_nodes(plat: dict, image: str) -> None:
             if running != "true":
                 run("docker", "start", name, stdout=subprocess.DEVNULL)
             continue
+        # The lab's stand-in for the NFS export (no kernel NFS here): one volume on every agent.
+        shared = ["-v", f"{LABEL}-data:/data"] if {"nfs-server", "nfs-client"} & set(node["roles"]) else []
         say(f"starting node {node_id} ({node['ip']})")
         run("docker", "run", "-d", "--name", name, "--label", LABEL, "--hostname", f"{node_id}.{plat['domain']}",
             "--network", NETWORK, "--ip", node["ip"], "--memory", f"{node.get('memory', 1024)}m",
             # Docker-in-Docker needs /var/lib/docker on a volume, not on the node's overlay.
-            "-v", f"{name}-docker:/var/lib/docker", *SYSTEMD_RUN_FLAGS, image, stdout=subprocess.DEVNULL)  # fmt: skip
+            "-v", f"{name}-docker:/var/lib/docker", *shared, *SYSTEMD_RUN_FLAGS, image,
+            stdout=subprocess.DEVNULL)  # fmt: skip
 
 
 def accept_keys(node_ids: list[str], timeout: int = 180) -> None:
@@ -263,6 +266,7 @@ def down(args: argparse.Namespace) -> int:
         for node_id in sorted(plat["nodes"]):
             run("docker", "rm", "-f", "-v", container(node_id), check=False, capture=True)
             run("docker", "volume", "rm", f"{container(node_id)}-docker", check=False, capture=True)
+        run("docker", "volume", "rm", f"{LABEL}-data", check=False, capture=True)
         run("docker", "network", "rm", NETWORK, check=False, capture=True)
     pid = master_pid()
     if pid:

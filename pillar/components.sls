@@ -46,12 +46,10 @@ registrator:
   version: v7
   image: gliderlabs/registrator:v7
   lab:
-    # No public container registry in the lab: build it from its Go module on the master
-    # (upstream's master commit that carries v7.4.0; its v7.x tags are not Go versions).
-    # Known gap: the Go module proxy these machines reach refuses every version of this
-    # module (403), so `salt-run artifacts.build` reports it as failed in the lab.
-    version: v0.4.1-0.20250522041652-6bfadbc6decd
-    go_module: github.com/gliderlabs/registrator
+    # Not obtainable offline: no public container registry, and the Go module proxy these
+    # machines reach refuses every version of github.com/gliderlabs/registrator (403). The
+    # lab runs a Python stand-in that registers published ports in Consul the same way.
+    stand_in: true
 
 consul_template:
   # Built from its Go module on the salt master (the Go checksum database pins its
@@ -71,6 +69,9 @@ keepalived:
 nfs:
   version: 1:2.6.2-4+deb12u1
   export: /data
+  lab:
+    # The lab's kernel has no NFS: the agents share a Docker volume at the export instead.
+    stand_in: true
 
 images:
   # Base of the platform's images (registrator, load balancer, app): a minimal bookworm,

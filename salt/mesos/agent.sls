@@ -11,6 +11,10 @@ include:
   - docker
   - .package
   - .zk
+{%- if mesos.stand_in %}
+  {#- Lab only: the stand-in serves what this node's Mesos agent would. #}
+  - standin.agent
+{%- endif %}
 {{ flag_files('agent', mesos.agent.conf_dir, flags) }}
 {%- if not mesos.stand_in %}
 

@@ -10,6 +10,10 @@
 include:
   - .package
   - .zk
+{%- if mesos.stand_in %}
+  {#- Lab only: the stand-in serves what this node's Mesos would. #}
+  - standin.master
+{%- endif %}
 {{ flag_files('master', mesos.master.conf_dir, flags) }}
 {%- if not mesos.stand_in %}
 

@@ -1,9 +1,19 @@
 {%- from "nfs/map.jinja" import nfs, platform with context %}
 
+{%- if nfs.stand_in %}
+{#- LAB ONLY: the lab kernel has no NFS. <export> is a Docker volume that the lab mounts on
+    every agent (lab/lab.py); this node still owns the directories the app writes. #}
+
+nfs-server-stand-in:
+  test.show_notification:
+    - text: nfs:stand_in is set (lab); {{ nfs.export }} is a volume shared by the lab agents, not an NFS export.
+{%- else %}
+
 nfs-server-package-installed:
   pkg.installed:
     - name: {{ nfs.server_package }}
     - version: {{ nfs.version | json }}
+{%- endif %}
 
 nfs-export-dir-managed:
   file.directory:
@@ -21,6 +31,7 @@ nfs-db-dir-managed:
     - mode: {{ nfs.db_mode | json }}
     - require:
       - file: nfs-export-dir-managed
+{%- if not nfs.stand_in %}
 
 nfs-exports-file-managed:
   file.managed:
@@ -49,3 +60,4 @@ nfs-exports-reloaded:
       - file: nfs-exports-file-managed
     - require:
       - service: nfs-server-service-running
+{%- endif %}

@@ -46,24 +46,26 @@ def test_production_builds_consul_template_and_pulls_registrator(repo_pillar):
     }
 
 
-def test_lab_builds_registrator_from_its_go_module_too(lab_pillar):
+def test_a_site_block_can_add_a_go_module(lab_pillar):
+    lab_pillar["registrator"]["lab"]["go_module"] = "github.com/gliderlabs/registrator"
+    lab_pillar["registrator"]["lab"]["version"] = "v0.4.1-0.20250522041652-6bfadbc6decd"
     assert artifacts.wanted(lab_pillar)["registrator"] == (
-        f"github.com/gliderlabs/registrator@{lab_pillar['registrator']['lab']['version']}"
+        "github.com/gliderlabs/registrator@v0.4.1-0.20250522041652-6bfadbc6decd"
     )
 
 
-def test_dry_run_builds_nothing(tmp_path, lab_pillar):
+def test_dry_run_builds_nothing(tmp_path):
     result = artifacts.build(test=True)
-    assert result["built"] == ["consul-template", "registrator"]
+    assert result["built"] == ["consul-template"]
     assert list(tmp_path.iterdir()) == []
 
 
-def test_binary_built_for_the_pinned_version_is_current(tmp_path, lab_pillar):
+def test_binary_built_for_the_pinned_version_is_current(tmp_path, repo_pillar):
     (tmp_path / "consul-template").write_text("binary")
-    (tmp_path / "consul-template.module").write_text(artifacts.wanted(lab_pillar)["consul-template"])
+    (tmp_path / "consul-template.module").write_text(artifacts.wanted(repo_pillar)["consul-template"])
     result = artifacts.build(test=True)
     assert result["current"] == ["consul-template"]
-    assert result["built"] == ["registrator"]
+    assert result["built"] == []
 
 
 def test_missing_go_is_a_clear_error(monkeypatch):
