@@ -36,10 +36,12 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-up:
-	@echo "make up: the offline lab (ten local nodes) is not built yet: see issue #3." >&2
-	@echo "Against Vagrant VMs or real hosts, follow README 'Running it on VMs or real hosts'." >&2
-	@exit 1
+# The offline lab: ten systemd containers, salt-master on the host, then salt-run cluster.up.
+up: deps
+	. ./activate && $(VENV)/bin/python lab/lab.py up
+
+down: deps
+	. ./activate && $(VENV)/bin/python lab/lab.py down
 
 clean:
 	rm -rf $(VENV) .salt .pytest_cache .ruff_cache

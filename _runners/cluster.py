@@ -43,7 +43,7 @@ class Step(NamedTuple):
 
 
 STEPS: tuple[Step, ...] = (
-    Step("artifacts", "build consul-template and registrator from their Go modules", action="artifacts"),
+    Step("artifacts", "build the Go programs pinned in pillar (consul-template)", action="artifacts"),
     Step("registry", "cluster CA and private registry", roles=("registry",)),
     Step("base-images", "base and registrator images", roles=("image-builder",), sls="images.base,images.registrator"),
     Step(
@@ -221,9 +221,17 @@ def _wait_for_minions(node_ids: list[str], timeout: int) -> list[str]:
 
 
 def _sync(node_ids: list[str], timeout: int) -> list[str]:
-    """Push _modules (topology, health...) to the nodes; top.sls renders with them."""
-    replies = _local_client().cmd(node_ids, "saltutil.sync_all", tgt_type="list", timeout=timeout)
-    return [node_id for node_id in node_ids if node_id not in replies]
+    """
+    Push _modules (topology, health...) to the nodes, and refresh their in-memory pillar:
+    top.sls and the health checks read both, and a minion keeps its pillar until told.
+    The nodes that did not answer.
+    """
+    client = _local_client()
+    silent = set()
+    for fun in ("saltutil.sync_all", "saltutil.refresh_pillar"):
+        replies = client.cmd(node_ids, fun, tgt_type="list", timeout=timeout)
+        silent.update(node_id for node_id in node_ids if node_id not in replies)
+    return sorted(silent)
 
 
 def up(test: bool = False, timeout: int | None = None) -> dict[str, Any]:
@@ -347,6 +355,7 @@ def status() -> dict[str, Any]:
         return _invalid({"rows": []}, problems, "no status")
     platform = pillar["platform"]
     node_ids = sorted(platform["nodes"])
+    _sync(node_ids, timeout=30)
     services = _local_client().cmd(node_ids, "health.services", tgt_type="list", timeout=30)
     last_runs = _last_highstates(node_ids)
     rows = []

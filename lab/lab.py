@@ -38,7 +38,11 @@ ROOTFS_PACKAGES = (
     "systemd,systemd-sysv,dbus,iproute2,iputils-ping,procps,curl,ca-certificates,"
     "python3,python3-venv,python3-dev,gcc,libc6-dev"
 )
-ROOTFS_IMAGE = f"platform-lab/rootfs:bookworm-{hashlib.sha256(ROOTFS_PACKAGES.encode()).hexdigest()[:12]}"
+# Bump ROOTFS_RECIPE when build_rootfs changes: the tag is what decides a rebuild.
+ROOTFS_RECIPE = "2: host apt sources"
+ROOTFS_IMAGE = (
+    f"platform-lab/rootfs:bookworm-{hashlib.sha256((ROOTFS_PACKAGES + ROOTFS_RECIPE).encode()).hexdigest()[:12]}"
+)
 SALT_PACKAGES = "salt==3008.4 saltext-dockermod==0.1.3 docker==7.2.0"
 # systemd as PID 1, measured on these machines: --privileged fails (no CAP_SYS_RESOURCE).
 SYSTEMD_RUN_FLAGS = [
@@ -107,7 +111,7 @@ def node_image_ref(master_ip: str) -> str:
     digest = hashlib.sha256()
     for path in [*sorted(NODE_CONTEXT.iterdir()), host_ca_bundle()]:
         digest.update(path.name.encode() + path.read_bytes())
-    digest.update(f"{ROOTFS_PACKAGES}|{SALT_PACKAGES}|{master_ip}".encode())
+    digest.update(f"{ROOTFS_IMAGE}|{SALT_PACKAGES}|{master_ip}".encode())
     return f"{NODE_IMAGE}:{digest.hexdigest()[:12]}"
 
 
@@ -121,6 +125,11 @@ def build_rootfs() -> None:
     with tempfile.TemporaryDirectory(dir="/var/tmp") as rootfs:
         run("debootstrap", "--variant=minbase", f"--include={ROOTFS_PACKAGES}", "bookworm", rootfs, mirror,
             stdout=subprocess.DEVNULL)  # fmt: skip
+        # debootstrap writes only the release suite: nodes get the host's sources (updates, security).
+        pathlib.Path(rootfs, "etc/apt/sources.list").unlink(missing_ok=True)
+        for source in [pathlib.Path("/etc/apt/sources.list"), *pathlib.Path("/etc/apt/sources.list.d").glob("*")]:
+            if source.is_file():
+                shutil.copy(source, pathlib.Path(rootfs, "etc/apt", source.relative_to("/etc/apt")))
         tar = subprocess.Popen(["tar", "-C", rootfs, "--numeric-owner", "-c", "."], stdout=subprocess.PIPE)
         run("docker", "import", "-", ROOTFS_IMAGE, stdin=tar.stdout, stdout=subprocess.DEVNULL)
         if tar.wait() != 0:
@@ -181,27 +190,38 @@ def container(node_id: str) -> str:
     return f"lab-{node_id}"
 
 
+def node_run_args(plat: dict, node_id: str, image: str) -> list[str]:
+    node = plat["nodes"][node_id]
+    name = container(node_id)
+    # The lab's stand-in for the NFS export (no kernel NFS here): one volume on every agent.
+    shared = ["-v", f"{LABEL}-data:/data"] if {"nfs-server", "nfs-client"} & set(node["roles"]) else []
+    return [
+        "--name", name, "--hostname", f"{node_id}.{plat['domain']}",
+        "--network", NETWORK, "--ip", node["ip"], "--memory", f"{node.get('memory', 1024)}m",
+        # Docker-in-Docker needs /var/lib/docker on a volume, not on the node's overlay.
+        "-v", f"{name}-docker:/var/lib/docker", *shared, *SYSTEMD_RUN_FLAGS, image,
+    ]  # fmt: skip
+
+
 def ensure_nodes(plat: dict, image: str) -> None:
-    for node_id, node in sorted(plat["nodes"].items()):
+    """Start each node; a node whose run arguments changed is recreated (and its old key dropped)."""
+    for node_id in sorted(plat["nodes"]):
         name = container(node_id)
-        state = run("docker", "inspect", "--format", "{{.State.Running}} {{.Config.Image}}", name,
-                    check=False, capture=True)  # fmt: skip
-        running, _, current_image = state.stdout.strip().partition(" ")
-        if state.returncode == 0 and current_image != image:
-            say(f"{node_id}: node image changed, recreating")
-            run("docker", "rm", "-f", name, stdout=subprocess.DEVNULL)
-        elif state.returncode == 0:
+        args = node_run_args(plat, node_id, image)
+        spec = hashlib.sha256("\0".join(args).encode()).hexdigest()[:12]
+        state = run("docker", "inspect", "--format", f'{{{{.State.Running}}}} {{{{index .Config.Labels "{LABEL}"}}}}',
+                    name, check=False, capture=True)  # fmt: skip
+        running, _, current_spec = state.stdout.strip().partition(" ")
+        if state.returncode == 0 and current_spec == spec:
             if running != "true":
                 run("docker", "start", name, stdout=subprocess.DEVNULL)
             continue
-        # The lab's stand-in for the NFS export (no kernel NFS here): one volume on every agent.
-        shared = ["-v", f"{LABEL}-data:/data"] if {"nfs-server", "nfs-client"} & set(node["roles"]) else []
-        say(f"starting node {node_id} ({node['ip']})")
-        run("docker", "run", "-d", "--name", name, "--label", LABEL, "--hostname", f"{node_id}.{plat['domain']}",
-            "--network", NETWORK, "--ip", node["ip"], "--memory", f"{node.get('memory', 1024)}m",
-            # Docker-in-Docker needs /var/lib/docker on a volume, not on the node's overlay.
-            "-v", f"{name}-docker:/var/lib/docker", *shared, *SYSTEMD_RUN_FLAGS, image,
-            stdout=subprocess.DEVNULL)  # fmt: skip
+        if state.returncode == 0:
+            say(f"{node_id}: node definition changed, recreating it")
+            run("docker", "rm", "-f", name, stdout=subprocess.DEVNULL)
+            run("salt-key", "-y", "-d", node_id, env=salt_env(), cwd=REPO, check=False, capture=True)
+        say(f"starting node {node_id} ({plat['nodes'][node_id]['ip']})")
+        run("docker", "run", "-d", "--label", f"{LABEL}={spec}", *args, stdout=subprocess.DEVNULL)
 
 
 def accept_keys(node_ids: list[str], timeout: int = 180) -> None:
@@ -211,7 +231,7 @@ def accept_keys(node_ids: list[str], timeout: int = 180) -> None:
         accepted = set(keys.get("minions", []))
         pending = [node for node in node_ids if node in keys.get("minions_pre", [])]
         for node in pending:
-            run("salt-key", "-y", "-a", node, env=salt_env(), cwd=REPO, stdout=subprocess.DEVNULL)
+            run("salt-key", "-y", "-a", node, env=salt_env(), cwd=REPO, capture=True)
         accepted |= set(pending)
         missing = [node for node in node_ids if node not in accepted]
         if not missing:

@@ -20,12 +20,15 @@ images-debootstrap-installed:
   pkg.installed:
     - name: debootstrap
 
+{#- debootstrap writes only the release suite; the image gets the builder's own apt sources
+    (updates and security too), as the images built on it pin those versions. #}
 images-base-rootfs-built:
   cmd.run:
     - name: >-
         rm -rf {{ rootfs }} &&
         debootstrap --variant={{ images.variant }} {{ images.suite }} {{ rootfs }} {{ salt['debian.mirror']() }} &&
-        rm -f {{ rootfs }}/var/cache/apt/archives/*.deb
+        rm -f {{ rootfs }}/var/cache/apt/archives/*.deb {{ rootfs }}/etc/apt/sources.list &&
+        cp -a /etc/apt/sources.list* {{ rootfs }}/etc/apt/
     - unless: {{ in_registry('base') | json }}
     - require:
       - pkg: images-debootstrap-installed
