@@ -13,6 +13,7 @@ the run and names the step, the node and the failing states.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import time
 from typing import Any, NamedTuple
@@ -284,7 +285,8 @@ def up(test: bool = False, timeout: int | None = None) -> dict[str, Any]:
                 }
             }
         elif step["action"] == "verify":
-            verdicts = {} if test else _verify(node_ids, platform)
+            settle = int(__opts__.get("platform_verify_settle", 60))
+            verdicts = {} if test else _verify(node_ids, platform, settle)
         else:
             verdicts = _apply(step["nodes"], step["sls"], test, timeout)
         elapsed = round(time.monotonic() - started, 1)
@@ -308,8 +310,23 @@ def up(test: bool = False, timeout: int | None = None) -> dict[str, Any]:
     return result
 
 
-def _verify(node_ids: list[str], platform: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every service of every node answers, and exactly one load balancer holds the VIP."""
+def _verify(node_ids: list[str], platform: dict[str, Any], settle: int) -> dict[str, dict[str, Any]]:
+    """
+    Every service of every node answers, and exactly one load balancer holds the VIP.
+    Services just (re)started by the last step may take a few seconds: checks are repeated
+    for up to ``settle`` seconds before a failure counts.
+    """
+    deadline = time.monotonic() + settle
+    while True:
+        verdicts = _check_services(node_ids, platform)
+        failing = sorted(node for node, verdict in verdicts.items() if not verdict["result"])
+        if not failing or time.monotonic() >= deadline:
+            return verdicts
+        _progress(f"  waiting for {', '.join(failing)} to answer")
+        time.sleep(3)
+
+
+def _check_services(node_ids: list[str], platform: dict[str, Any]) -> dict[str, dict[str, Any]]:
     checks = _local_client().cmd(node_ids, "health.services", tgt_type="list", timeout=60)
     verdicts = {}
     vip_holders = []
@@ -393,10 +410,20 @@ def _last_highstates(node_ids: list[str]) -> dict[str, str]:
             if node_id in found or node_id not in returns:
                 continue
             failures = _state_failures(returns[node_id].get("return"))
-            found[node_id] = f"{job.get('StartTime', jid)} {'ok' if not failures else f'{len(failures)} failed'}"
+            found[node_id] = (
+                f"{_job_time(job.get('StartTime'), jid)} {'ok' if not failures else f'{len(failures)} failed'}"
+            )
         if len(found) == len(node_ids):
             break
     return found
+
+
+def _job_time(start_time: str | None, jid: str) -> str:
+    """The job cache's "2026, Nov 26 15:55:21.869908" as 2026-11-26 15:55:21."""
+    try:
+        return datetime.datetime.strptime(start_time or "", "%Y, %b %d %H:%M:%S.%f").strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return start_time or jid
 
 
 def _is_partial_or_test(arguments: list[Any]) -> bool:

@@ -55,7 +55,7 @@ def configure_loader_modules(repo_pillar):
 
     return {
         cluster: {
-            "__opts__": {"conf_file": "/dev/null", "platform_minion_wait": 0},
+            "__opts__": {"conf_file": "/dev/null", "platform_minion_wait": 0, "platform_verify_settle": 0},
             "__context__": {},
             "__salt__": {
                 "pillar.show_pillar": lambda: repo_pillar,
@@ -212,6 +212,26 @@ def test_verify_fails_unless_exactly_one_lb_holds_the_vip(monkeypatch, holders):
     assert result["retcode"] == 1
     assert result["failed"]["step"] == "verify"
     assert f"held by {len(holders)} load balancers" in result["comment"]
+
+
+def test_verify_waits_for_services_to_settle(monkeypatch):
+    """A service that answers on the second check does not fail the run."""
+    fake = FakeClient(vip_holders=())
+    checks = []
+
+    def cmd(targets, fun, **kwargs):
+        if fun == "health.services":
+            checks.append(fun)
+            fake.vip_holders = ("lb1",) if len(checks) > 1 else ()
+        return FakeClient.cmd(fake, targets, fun, **kwargs)
+
+    monkeypatch.setattr(fake, "cmd", cmd)
+    monkeypatch.setattr(cluster, "_local_client", lambda: fake)
+    monkeypatch.setattr(cluster.time, "sleep", lambda seconds: None)
+    monkeypatch.setitem(cluster.__opts__, "platform_verify_settle", 30)
+    result = cluster.up()
+    assert result["retcode"] == 0, result.get("comment", result)
+    assert len(checks) == 2
 
 
 def test_validate_reports_problems_without_printing_the_pillar(repo_pillar):

@@ -1,0 +1,81 @@
+"""
+Measure the offline lab: how long `cluster.up` takes (cold or warm), each of its steps, how
+many states it changed, and the memory of the whole lab. Prints numbers; asserts nothing.
+
+    python benchmarks/lab_converge.py          # warm: the lab is up; re-converge it
+    python benchmarks/lab_converge.py --cold   # make down, then lab up + cluster.up from scratch
+
+Run from the repository root after `. ./activate`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import subprocess
+import sys
+import time
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+LAB = [sys.executable, str(REPO / "lab" / "lab.py")]
+
+
+def timed(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
+    return time.monotonic() - started, proc
+
+
+def cluster_up() -> tuple[float, dict]:
+    seconds, proc = timed(["salt-run", "cluster.up", "--out=json", "--out-indent=-1"])
+    # The JSON return is the last line; progress events come before it.
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return seconds, result
+
+
+def lab_memory_mib() -> dict[str, float]:
+    proc = subprocess.run(
+        ["docker", "stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}", "--filter", "label=platform-lab"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    usage = {}
+    units = {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}
+    for line in proc.stdout.splitlines():
+        name, used = line.split()[0], line.split()[1]
+        number = used.rstrip("KMGiB")
+        usage[name] = float(number) * units[used[len(number) :]]
+    return usage
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cold", action="store_true", help="tear the lab down first and build it from scratch")
+    args = parser.parse_args()
+
+    if args.cold:
+        subprocess.run([*LAB, "down"], cwd=REPO, check=True, capture_output=True)
+        seconds, proc = timed([*LAB, "up", "--no-converge"])
+        if proc.returncode:
+            print(proc.stdout + proc.stderr)
+            return 1
+        print(f"lab nodes up, keys accepted:   {seconds:7.1f} s")
+
+    seconds, result = cluster_up()
+    changed = sum(sum(step["changed"].values()) for step in result.get("steps", []))
+    print(f"salt-run cluster.up ({'cold' if args.cold else 'warm'}):  {seconds:7.1f} s, exit {result.get('retcode')}")
+    print(f"states changed:                {changed:7d}")
+    for step in result.get("steps", []):
+        nodes = ",".join(step["nodes"]) or "master"
+        print(f"  {step['step']:<12} {step['seconds']:7.1f} s  {sum(step['changed'].values()):4d} changed  {nodes}")
+    if result.get("retcode"):
+        print(f"FAILED: {result.get('comment')}")
+    memory = lab_memory_mib()
+    print(f"lab memory (sum of {len(memory)} nodes): {sum(memory.values()) / 1024:7.2f} GiB")
+    for name, mib in sorted(memory.items()):
+        print(f"  {name:<14} {mib:7.0f} MiB")
+    return int(result.get("retcode", 1))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
