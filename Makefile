@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 # the Mesos/Marathon stand-in's tests a static busybox (their app image) and ZooKeeper.
 TEST_PACKAGES := vagrant docker.io busybox-static zookeeperd file
 
-.PHONY: test lint unit functional integration standin deps system-deps up down clean
+.PHONY: test lint unit functional integration standin deps system-deps up down lab-test clean
 
 # A skipped test fails here: everything it needs is installed above, so a skip is a defect.
 test: deps system-deps lint
@@ -39,6 +39,10 @@ system-deps:
 # The offline lab: ten systemd containers, salt-master on the host, then salt-run cluster.up.
 up: deps
 	. ./activate && $(VENV)/bin/python lab/lab.py up
+
+# Tests against the running lab (real nodes, real services); `make up` first.
+lab-test: deps
+	. ./activate && $(VENV)/bin/pytest tests/lab
 
 down: deps
 	. ./activate && $(VENV)/bin/python lab/lab.py down

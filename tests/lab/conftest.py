@@ -1,0 +1,62 @@
+"""
+Tests against the running offline lab (`make up`): real nodes, real services. They talk to
+the lab's salt-master through the salt CLI and to the nodes over the lab bridge only.
+Run with `make lab-test`; without a running lab they fail and say how to start it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import time
+from collections.abc import Callable
+
+import pytest
+import yaml
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+PLATFORM = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
+
+
+def salt_env() -> dict:
+    return dict(os.environ, SALT_MASTER_CONFIG=str(REPO / "master.conf"))
+
+
+def salt(*args: str, timeout: int = 300) -> dict:
+    """`salt <args> --out=json`, merged into one {minion: return} dict."""
+    proc = subprocess.run(
+        ["salt", *args, "--out=json", "--static"], cwd=REPO, env=salt_env(), capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )  # fmt: skip
+    return json.loads(proc.stdout or "{}")
+
+
+def salt_run(*args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["salt-run", *args, "--out=json", "--out-indent=-1"], cwd=REPO, env=salt_env(), capture_output=True,
+        text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def node_exec(node_id: str, command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", "exec", f"lab-{node_id}", "bash", "-c", command], capture_output=True, text=True)
+
+
+def wait_for(check: Callable[[], object], timeout: float, interval: float = 0.1) -> float:
+    """Seconds until ``check()`` is truthy; fails the test after ``timeout``."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"not true within {timeout}s: {check.__doc__ or check}")
+        time.sleep(interval)
+    return time.monotonic() - started
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lab_is_up():
+    answers = salt("*", "test.ping", timeout=60)
+    missing = sorted(set(PLATFORM["nodes"]) - {node for node, ok in answers.items() if ok is True})
+    if missing:
+        pytest.fail(f"lab nodes not answering: {', '.join(missing)}; start the lab with `make up`")

@@ -1,0 +1,133 @@
+"""The platform on the lab's real nodes: convergence, and the services answering as designed."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.error
+import urllib.request
+
+import pytest
+
+from .conftest import PLATFORM, node_exec, salt_run, wait_for
+
+CONSUL = f"http://{PLATFORM['nodes']['mm1']['ip']}:8500"
+MASTERS = [node for node, spec in PLATFORM["nodes"].items() if "mesos-master" in spec["roles"]]
+
+
+def http(url: str, host: str | None = None, timeout: float = 2) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def consul_passing(service: str) -> list[dict]:
+    return json.loads(http(f"{CONSUL}/v1/health/service/{service}?passing")[1])
+
+
+def test_cluster_up_converges_every_node_and_a_second_run_changes_nothing():
+    first = salt_run("cluster.up")
+    assert first.returncode == 0, first.stdout[-3000:]
+    second = salt_run("cluster.up")
+    assert second.returncode == 0, second.stdout[-3000:]
+    result = json.loads(second.stdout.strip().splitlines()[-1])
+    changed = {step["step"]: step["changed"] for step in result["steps"] if any(step["changed"].values())}
+    assert changed == {}
+
+
+def test_consul_has_a_leader_and_every_node_alive():
+    assert http(f"{CONSUL}/v1/status/leader")[1].strip('"')
+    members = json.loads(http(f"{CONSUL}/v1/agent/members")[1])
+    assert sorted(member["Name"] for member in members if member["Status"] == 1) == sorted(PLATFORM["nodes"])
+
+
+def test_zookeeper_has_a_quorum():
+    modes = {}
+    for node in MASTERS:
+        reply = node_exec(node, "exec 3<>/dev/tcp/127.0.0.1/2181; printf srvr >&3; cat <&3")
+        modes[node] = next(line.split(": ")[1] for line in reply.stdout.splitlines() if line.startswith("Mode"))
+    assert sorted(modes.values()) == ["follower", "follower", "leader"]
+
+
+def test_registry_serves_tls_with_the_cluster_ca_and_refuses_plain_http():
+    registry = next(spec for spec in PLATFORM["nodes"].values() if "registry" in spec["roles"])
+    ca = node_exec("registry", "cat /etc/pki/platform-ca/ca.crt").stdout
+    context = ssl.create_default_context(cadata=ca)
+    context.check_hostname = False  # the certificate names registry.localdomain, we dial the IP
+    with urllib.request.urlopen(f"https://{registry['ip']}:5000/v2/", context=context, timeout=5) as answer:
+        assert answer.status == 200
+    status, body = http(f"http://{registry['ip']}:5000/v2/")
+    assert status == 400 and "HTTP request to an HTTPS server" in body
+
+
+def test_stand_in_reports_four_agents_with_their_environments():
+    state = json.loads(http(f"http://{PLATFORM['nodes']['mm1']['ip']}:5050/master/state")[1])
+    agents = {agent["hostname"].split(".")[0]: agent["attributes"].get("env") for agent in state["slaves"]}
+    expected = {node: spec["env"] for node, spec in PLATFORM["nodes"].items() if "mesos-agent" in spec["roles"]}
+    assert agents == expected
+
+
+@pytest.fixture
+def echo_image():
+    """A tiny HTTP server image built on ms2 from the platform's base image (busybox httpd)."""
+    build = node_exec(
+        "ms2",
+        "mkdir -p /tmp/echo && printf '%s\\n' "
+        "'FROM registry.localdomain:5000/platform/base:bookworm' "
+        "'RUN apt-get update -qq && apt-get install -y -qq busybox >/dev/null && mkdir /www' "
+        '\'CMD ["sh", "-c", "hostname > /www/index.html && exec busybox httpd -f -p 80 -h /www"]\' '
+        "> /tmp/echo/Dockerfile && docker build -q -t lab-echo /tmp/echo",
+    )
+    assert build.returncode == 0, build.stderr
+    yield "lab-echo"
+    node_exec("ms2", "docker rm -f lab-echo-test")
+
+
+def test_published_container_is_registered_routed_and_removed(echo_image):
+    started = node_exec(
+        "ms2", "docker run -d --name lab-echo-test -p 80 -e SERVICE_NAME=app -e SERVICE_TAGS=test lab-echo"
+    )
+    assert started.returncode == 0, started.stderr
+    container_host = node_exec("ms2", "docker inspect -f '{{.Config.Hostname}}' lab-echo-test").stdout.strip()
+
+    def registered():
+        """the container is a passing app/test entry in Consul"""
+        return any(entry["Service"]["ID"] == "ms2:lab-echo-test:80" for entry in consul_passing("app"))
+
+    assert wait_for(registered, timeout=5) <= 5
+
+    def routed():
+        """lb1's nginx routes Host: app-test to the container"""
+        return http(f"http://{PLATFORM['nodes']['lb1']['ip']}/", host="app-test")[1].strip() == container_host
+
+    wait_for(routed, timeout=15)
+    assert http(f"http://{PLATFORM['vip']}/", host="app-production")[0] == 503
+
+    node_exec("ms2", "docker kill lab-echo-test")
+    assert wait_for(lambda: not registered(), timeout=5) <= 5
+
+
+def test_stopping_lb1_moves_the_vip_to_lb2_and_requests_keep_succeeding():
+    def holder():
+        return [lb for lb in ("lb1", "lb2") if PLATFORM["vip"] in node_exec(lb, "ip -4 addr").stdout]
+
+    assert holder() == ["lb1"]
+    failures = 0
+    node_exec("lb1", "docker stop platform-lb")
+    try:
+        for _ in range(50):
+            try:
+                status, _ = http(f"http://{PLATFORM['vip']}/", host="app-production", timeout=1)
+                failures += status not in (200, 503)
+            except OSError:
+                failures += 1
+            if holder() == ["lb2"] and failures:
+                break
+        wait_for(lambda: holder() == ["lb2"], timeout=10)
+        assert http(f"http://{PLATFORM['vip']}/", host="app-production")[0] == 503
+    finally:
+        node_exec("lb1", "docker start platform-lb")
+        wait_for(lambda: holder() == ["lb1"], timeout=30, interval=0.5)
