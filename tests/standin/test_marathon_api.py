@@ -219,6 +219,7 @@ BAD_APPS = {
 }
 
 
+@pytest.mark.shared_reference
 @pytest.mark.skipif(
     not (REFERENCE / "validate_app.py").exists(), reason=f"{REFERENCE}/validate_app.py is absent (../shared/reference)"
 )

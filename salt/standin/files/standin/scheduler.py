@@ -786,14 +786,19 @@ class Scheduler:
             dep = self._start_deployment(app_id, [action], current, version)
             return 200, {"version": version, "deploymentId": dep["id"]}
 
+    def _unlocked_app(self, app_id: str, force: bool) -> dict:
+        """The app, when it exists and no deployment holds it (or ``force``); 404 / 409 otherwise."""
+        current = self.apps.get(app_id)
+        if current is None:
+            raise app_not_found(app_id)
+        self._check_lock(app_id, force)
+        return current
+
     def delete_app(self, app_id: str, force: bool) -> dict:
         """DELETE /v2/apps/{id}: the app disappears at once; a deployment stops its tasks."""
         app_id = validation.normalize_id(app_id)
         with self.lock:
-            current = self.apps.get(app_id)
-            if current is None:
-                raise app_not_found(app_id)
-            self._check_lock(app_id, force)
+            current = self._unlocked_app(app_id, force)
             self.apps.pop(app_id)
             self.store.delete("apps", app_id)
             for version in self.store.items(self._versions_kind(app_id)):
@@ -806,10 +811,7 @@ class Scheduler:
         """POST /v2/apps/{id}/restart: a new config version, so every task is replaced (rolling)."""
         app_id = validation.normalize_id(app_id)
         with self.lock:
-            current = self.apps.get(app_id)
-            if current is None:
-                raise app_not_found(app_id)
-            self._check_lock(app_id, force)
+            current = self._unlocked_app(app_id, force)
             version = self._new_version()
             self._store_new_version(_config(current) | {"instances": current["instances"]}, current, version, False)
             dep = self._start_deployment(app_id, ["RestartApplication"], current, version)
