@@ -190,6 +190,11 @@ def container(node_id: str) -> str:
     return f"lab-{node_id}"
 
 
+def node_exec(node_id: str, command: str) -> subprocess.CompletedProcess:
+    """Run a bash command on a lab node (as its root), like an operator's ssh."""
+    return run("docker", "exec", container(node_id), "bash", "-c", command, check=False, capture=True)
+
+
 def node_run_args(plat: dict, node_id: str, image: str) -> list[str]:
     node = plat["nodes"][node_id]
     name = container(node_id)

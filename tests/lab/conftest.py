@@ -16,6 +16,8 @@ from collections.abc import Callable
 import pytest
 import yaml
 
+from lab.lab import node_exec  # noqa: F401  (the tests' way onto a node)
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 PLATFORM = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
 
@@ -38,10 +40,6 @@ def salt_run(*args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
         ["salt-run", *args, "--out=json", "--out-indent=-1"], cwd=REPO, env=salt_env(), capture_output=True,
         text=True, timeout=timeout, check=False,
     )  # fmt: skip
-
-
-def node_exec(node_id: str, command: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", "exec", f"lab-{node_id}", "bash", "-c", command], capture_output=True, text=True)
 
 
 def wait_for(check: Callable[[], object], timeout: float, interval: float = 0.1) -> float:
