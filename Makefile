@@ -10,9 +10,12 @@ TEST_PACKAGES := vagrant docker.io busybox-static zookeeperd file
 .PHONY: test lint unit functional integration standin deps system-deps up down lab-test clean
 
 # A skipped test fails here: everything it needs is installed above, so a skip is a defect.
+# Then the lab: `make up` brings it up (or re-converges it) and tests/lab checks it for real.
 test: deps system-deps lint
 	$(VENV)/bin/python lab/lab.py docker
 	PLATFORM_NO_SKIP=1 $(VENV)/bin/pytest tests/unit tests/functional tests/integration tests/standin
+	$(MAKE) up
+	PLATFORM_NO_SKIP=1 $(VENV)/bin/pytest tests/lab
 
 unit functional integration standin: deps
 	$(VENV)/bin/pytest tests/$@
@@ -40,7 +43,7 @@ system-deps:
 up: deps
 	. ./activate && $(VENV)/bin/python lab/lab.py up
 
-# Tests against the running lab (real nodes, real services); `make up` first.
+# Only the tests against the running lab (real nodes, real services); `make up` first.
 lab-test: deps
 	. ./activate && $(VENV)/bin/pytest tests/lab
 

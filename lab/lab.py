@@ -27,6 +27,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 STATE_DIR = REPO / ".salt"
 LAB_DIR = STATE_DIR / "lab"
 SITE_PILLAR = STATE_DIR / "pillar" / "site.sls"
+MASTER_KEY = STATE_DIR / "pki" / "master.pub"
 NODE_CONTEXT = REPO / "lab" / "node"
 
 NETWORK = "platform-lab"
@@ -180,7 +181,7 @@ def ensure_master() -> None:
     with open(STATE_DIR / "log" / "master.out", "a") as log:
         subprocess.Popen(["salt-master"], cwd=REPO, env=salt_env(), stdout=log, stderr=log, start_new_session=True)
     for _ in range(60):
-        if master_pid():
+        if master_pid() and MASTER_KEY.exists():
             return
         time.sleep(1)
     sys.exit(f"salt-master did not start; see {STATE_DIR / 'log'}")
@@ -209,11 +210,14 @@ def node_run_args(plat: dict, node_id: str, image: str) -> list[str]:
 
 
 def ensure_nodes(plat: dict, image: str) -> None:
-    """Start each node; a node whose run arguments changed is recreated (and its old key dropped)."""
+    """
+    Start each node; a node whose run arguments or master changed is recreated (and its old
+    key dropped): a minion refuses a master whose key differs from the one it first met.
+    """
     for node_id in sorted(plat["nodes"]):
         name = container(node_id)
         args = node_run_args(plat, node_id, image)
-        spec = hashlib.sha256("\0".join(args).encode()).hexdigest()[:12]
+        spec = hashlib.sha256("\0".join([*args, MASTER_KEY.read_text()]).encode()).hexdigest()[:12]
         state = run("docker", "inspect", "--format", f'{{{{.State.Running}}}} {{{{index .Config.Labels "{LABEL}"}}}}',
                     name, check=False, capture=True)  # fmt: skip
         running, _, current_spec = state.stdout.strip().partition(" ")
@@ -249,15 +253,23 @@ def accept_keys(node_ids: list[str], timeout: int = 180) -> None:
 # --- Commands ------------------------------------------------------------------------------
 
 
-def check_checkout_link() -> None:
-    """master.conf reads this checkout at /srv/platform (`. ./activate` links it)."""
-    if pathlib.Path("/srv/platform").resolve() != REPO:
-        sys.exit(f"/srv/platform must link to {REPO}: run `. ./activate` from the repository root first")
+def link_checkout() -> None:
+    """master.conf reads the checkout at /srv/platform: the lab is driven from this one."""
+    link = pathlib.Path("/srv/platform")
+    if link.resolve() == REPO:
+        return
+    if link.is_symlink():
+        say(f"re-linking /srv/platform from {link.resolve()} to this checkout")
+        link.unlink()
+    elif link.exists():
+        sys.exit("/srv/platform exists and is not a link; move it away or link it to this checkout")
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(REPO)
 
 
 def up(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    check_checkout_link()
+    link_checkout()
     plat = platform()
     ensure_docker()
     image = node_image_ref(plat["master_ip"])
