@@ -10,6 +10,7 @@ import json
 import os
 import pathlib
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -19,6 +20,8 @@ import yaml
 from lab.lab import node_exec  # noqa: F401  (the tests' way onto a node)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+# The salt CLIs of the interpreter running the tests (the project's venv), activated or not.
+BIN = pathlib.Path(sys.executable).parent
 PLATFORM = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
 
 
@@ -29,7 +32,7 @@ def salt_env() -> dict:
 def salt(*args: str, timeout: int = 300) -> dict:
     """`salt <args> --out=json`, merged into one {minion: return} dict."""
     proc = subprocess.run(
-        ["salt", *args, "--out=json", "--static"], cwd=REPO, env=salt_env(), capture_output=True, text=True,
+        [str(BIN / "salt"), *args, "--out=json", "--static"], cwd=REPO, env=salt_env(), capture_output=True, text=True,
         timeout=timeout, check=False,
     )  # fmt: skip
     return json.loads(proc.stdout or "{}")
@@ -37,7 +40,7 @@ def salt(*args: str, timeout: int = 300) -> dict:
 
 def salt_run(*args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["salt-run", *args, "--out=json", "--out-indent=-1"], cwd=REPO, env=salt_env(), capture_output=True,
+        [str(BIN / "salt-run"), *args, "--out=json", "--out-indent=-1"], cwd=REPO, env=salt_env(), capture_output=True,
         text=True, timeout=timeout, check=False,
     )  # fmt: skip
 
