@@ -48,9 +48,10 @@ def binary_name(module: str) -> str:
     return parts[-1]
 
 
-def build(test: bool = False) -> dict[str, Any]:
+def build(test: bool = False, pillar: dict[str, Any] | None = None) -> dict[str, Any]:
     """
-    Build each pinned Go module that is missing or built for another version.
+    Build each pinned Go module that is missing or built for another version. ``pillar`` is
+    the master's pillar when the caller (cluster.up) has it already.
 
     CLI Example:
 
@@ -62,7 +63,8 @@ def build(test: bool = False) -> dict[str, Any]:
     os.makedirs(target_dir, exist_ok=True)
     result: dict[str, Any] = {"result": True, "built": [], "current": [], "errors": []}
     go = shutil.which("go")
-    for name, module in wanted(__salt__["pillar.show_pillar"]()).items():
+    pillar = pillar if pillar is not None else __salt__["pillar.show_pillar"]()
+    for name, module in wanted(pillar).items():
         binary = os.path.join(target_dir, name)
         # Records which module@version the binary was built from.
         stamp = binary + ".module"

@@ -276,7 +276,7 @@ def up(test: bool = False, timeout: int | None = None) -> dict[str, Any]:
         started = time.monotonic()
         _progress(f"step {step['step']}: {step['description']} on {', '.join(step['nodes']) or 'the master'}")
         if step["action"] == "artifacts":
-            outcome = __salt__["artifacts.build"](test=test)
+            outcome = __salt__["artifacts.build"](test=test, pillar=pillar)
             verdicts = {
                 "master": {
                     "result": outcome["result"],

@@ -60,7 +60,7 @@ def configure_loader_modules(repo_pillar):
             "__salt__": {
                 "pillar.show_pillar": lambda: repo_pillar,
                 "salt.cmd": salt_cmd,
-                "artifacts.build": lambda test=False: {"result": True, "built": [], "errors": []},
+                "artifacts.build": lambda test=False, pillar=None: {"result": True, "built": [], "errors": []},
             },
         },
         topology: {},
