@@ -131,3 +131,8 @@ def test_registrator_announces_the_node_address_to_the_local_consul(rendered):
 def test_docker_trusts_no_insecure_registry(rendered):
     daemon = rendered["ms1"].state("docker-config-file-managed")["dataset"]
     assert "insecure-registries" not in daemon
+
+
+def test_consul_template_reads_the_local_consul_agent_on_its_http_port(rendered):
+    config = rendered["lb1"].file_content("lb-consul-template-config-file-managed")
+    assert 'address = "127.0.0.1:8500"' in config
