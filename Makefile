@@ -7,17 +7,17 @@ INSTALLED := $(VENV)/.installed
 # the Mesos/Marathon stand-in's tests a static busybox (their app image) and ZooKeeper.
 TEST_PACKAGES := vagrant docker.io busybox-static zookeeperd file
 
-.PHONY: test lint unit functional integration standin deps system-deps up down lab-test clean
+.PHONY: test lint unit functional integration standin notejam deps system-deps up down lab-test clean
 
 # A skipped test fails here: everything it needs is installed above, so a skip is a defect.
 # Then the lab: `make up` brings it up (or re-converges it) and tests/lab checks it for real.
 test: deps system-deps lint
 	$(VENV)/bin/python lab/lab.py docker
-	PLATFORM_NO_SKIP=1 $(VENV)/bin/pytest tests/unit tests/functional tests/integration tests/standin
+	PLATFORM_NO_SKIP=1 $(VENV)/bin/pytest tests/unit tests/functional tests/integration tests/standin tests/notejam
 	$(MAKE) up
 	PLATFORM_NO_SKIP=1 $(VENV)/bin/pytest tests/lab
 
-unit functional integration standin: deps
+unit functional integration standin notejam: deps
 	$(VENV)/bin/pytest tests/$@
 
 lint: deps

@@ -15,21 +15,15 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-import salt.utils.yaml
 
 HTTP_TIMEOUT = 3
 
 
 def _settings(component: str) -> dict[str, Any]:
-    """A formula's defaults merged with its pillar, as its map.jinja does."""
+    """A formula's defaults merged with its pillar, as its map.jinja does (cached per call)."""
     cache = __context__.setdefault("health.settings", {})
     if component not in cache:
-        defaults = (
-            salt.utils.yaml.safe_load(__salt__["cp.get_file_str"](f"salt://{component}/defaults.yaml") or "{}") or {}
-        )
-        cache[component] = __salt__["slsutil.merge"](
-            defaults.get(component, {}), __salt__["topology.component"](component), strategy="recurse"
-        )
+        cache[component] = __salt__["topology.settings"](component)
     return cache[component]
 
 
@@ -110,8 +104,13 @@ def registrator(node: dict) -> dict[str, Any]:
 def nfs_server(node: dict) -> dict[str, Any]:
     export = _settings("nfs")["export"]
     if _stand_in("nfs"):
-        mounted = os.path.ismount(export)
-        return _check(mounted, f"lab stand-in: {export} is {'a' if mounted else 'NOT a'} shared volume")
+        # LAB ONLY: NFS-Ganesha (userspace) serves the export; its export manager says what it exports.
+        proc = subprocess.run(
+            ["dbus-send", "--system", "--print-reply", "--dest=org.ganesha.nfsd", "/org/ganesha/nfsd/ExportMgr",
+             "org.ganesha.nfsd.exportmgr.ShowExports"], capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        exported = f'string "{export}"' in proc.stdout
+        return _check(exported, f"lab: NFS-Ganesha (userspace) {'exports' if exported else 'does NOT export'} {export}")
     proc = subprocess.run(["exportfs", "-v"], capture_output=True, text=True, check=False)
     return _check(export in proc.stdout, f"exports {export}" if export in proc.stdout else f"{export} not exported")
 

@@ -11,6 +11,7 @@ import ipaddress
 from collections import Counter, defaultdict
 from typing import Any
 
+import salt.utils.yaml
 from salt.exceptions import CommandExecutionError
 
 # Quorum systems: an even member count adds no fault tolerance, fewer than three has none.
@@ -103,6 +104,22 @@ def component(name: str, pillar: dict | None = None) -> dict:
     return data
 
 
+def settings(name: str, pillar: dict | None = None) -> dict:
+    """
+    A formula's settings as its map.jinja computes them: ``salt://<name>/defaults.yaml``
+    merged with the component's pillar (:func:`component`). Lets modules and runners read
+    a port or a path from the one place the formula keeps it.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call topology.settings marathon
+    """
+    defaults = salt.utils.yaml.safe_load(__salt__["cp.get_file_str"](f"salt://{name}/defaults.yaml") or "{}") or {}
+    return __salt__["slsutil.merge"](defaults.get(name, {}), component(name, pillar), strategy="recurse")
+
+
 def registry(pillar: dict | None = None) -> str:
     """
     ``host:port`` of the private registry, the prefix of every image the platform runs.
@@ -154,6 +171,8 @@ def errors(platform: dict | None = None, components: dict | None = None) -> list
     problems += _vip_problems(platform.get("vip"), network, all_nodes)
     problems += _keepalived_problems(all_nodes)
     problems += _version_problems(all_nodes, role_map, components)
+    if "app" in components:
+        problems += _app_problems(components["app"], platform.get("environments") or [])
     return problems
 
 
@@ -313,3 +332,41 @@ def _version_problems(all_nodes, role_map, components):
         for name, owners in sorted(needed.items())
         if not str((components.get(name) or {}).get("version") or "").strip()
     ]
+
+
+# What `app.deploy` reads from pillar `app`, with the type each must have.
+APP_FIELDS = {
+    "version": (str,),
+    "service": (str,),
+    "container_port": (int,),
+    "cpus": (int, float),
+    "mem": (int, float),
+    "secret_key": (str,),
+    "deploy_timeout": (int,),
+    "kill_grace_period_seconds": (int,),
+    "consul_check_interval": (str,),
+}
+APP_HEALTH_FIELDS = ("path", "grace_period_seconds", "interval_seconds", "timeout_seconds", "max_consecutive_failures")
+
+
+def _app_problems(app, environments):
+    if not isinstance(app, dict):
+        return ["app: must be a mapping (pillar/app.sls)"]
+    problems = []
+    for field, types in APP_FIELDS.items():
+        value = app.get(field)
+        if value is None or value == "":
+            problems.append(f"app:{field} is missing")
+        elif not isinstance(value, types) or isinstance(value, bool):
+            hint = " (quote it in YAML)" if types == (str,) else ""
+            problems.append(f"app:{field} is {value!r}; it must be a {' or '.join(t.__name__ for t in types)}{hint}")
+    health = app.get("health") if isinstance(app.get("health"), dict) else {}
+    problems += [f"app:health:{field} is missing" for field in APP_HEALTH_FIELDS if health.get(field) in (None, "")]
+    for env, settings in (app.get("environments") or {}).items():
+        if env not in environments:
+            problems.append(f"app:environments:{env} is not an environment of platform:environments")
+            continue
+        instances = (settings or {}).get("instances", 1)
+        if not isinstance(instances, int) or isinstance(instances, bool) or instances < 1:
+            problems.append(f"app:environments:{env}:instances is {instances!r}; it must be a whole number >= 1")
+    return problems

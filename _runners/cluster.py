@@ -32,8 +32,8 @@ class Step(NamedTuple):
     """One step of ``cluster.up``.
 
     ``action`` is ``apply`` (highstate, or ``sls`` when given, on the nodes with any of
-    ``roles``), ``artifacts`` (build binaries on the master) or ``verify`` (every node's
-    services answer).
+    ``roles``), ``artifacts`` (build binaries on the master), ``verify`` (every node's
+    services answer) or ``deploy`` (the app to every environment, with ``app.deploy``).
     """
 
     name: str
@@ -57,7 +57,9 @@ STEPS: tuple[Step, ...] = (
     Step("lb-image", "nginx + consul-template image", roles=("image-builder",), sls="images.lb"),
     Step("lbs", "nginx load balancers and keepalived", roles=("lb", "keepalived")),
     Step("others", "nodes no earlier step covered", roles=(ANY_REMAINING,)),
+    Step("app-image", "the app's image, tag app:version", roles=("image-builder",), sls="images.app"),
     Step("verify", "every node's services answer", action="verify"),
+    Step("deploy", "the app, rolled out to every environment", action="deploy"),
 )
 
 
@@ -287,6 +289,8 @@ def up(test: bool = False, timeout: int | None = None) -> dict[str, Any]:
         elif step["action"] == "verify":
             settle = int(__opts__.get("platform_verify_settle", 60))
             verdicts = {} if test else _verify(node_ids, platform, settle)
+        elif step["action"] == "deploy":
+            verdicts = {} if test else _deploy(platform, pillar)
         else:
             verdicts = _apply(step["nodes"], step["sls"], test, timeout)
         elapsed = round(time.monotonic() - started, 1)
@@ -324,6 +328,17 @@ def _verify(node_ids: list[str], platform: dict[str, Any], settle: int) -> dict[
             return verdicts
         _progress(f"  waiting for {', '.join(failing)} to answer")
         time.sleep(3)
+
+
+def _deploy(platform: dict[str, Any], pillar: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``app.deploy`` of pillar app:version to each environment, one after the other."""
+    version = str(__salt__["salt.cmd"]("apps.settings", pillar=pillar)["version"])
+    verdicts = {}
+    for env in platform.get("environments") or []:
+        outcome = __salt__["app.deploy"](env=env, version=version)
+        failures = [] if outcome.get("result") else [outcome.get("comment", "app.deploy failed")]
+        verdicts[f"app-{env}"] = {"result": not failures, "changed": 0, "failures": failures}
+    return verdicts
 
 
 def _check_services(node_ids: list[str], platform: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -6,5 +6,6 @@ base:
   '*':
     - platform
     - components
+    - app
     - site
     - ignore_missing: True

@@ -15,11 +15,11 @@ import yaml
 logging.raiseExceptions = False
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-PILLAR_FILES = ("platform.sls", "components.sls")
+PILLAR_FILES = ("platform.sls", "components.sls", "app.sls")
 
 
 def load_repo_pillar() -> dict:
-    """pillar/platform.sls and pillar/components.sls merged (both are plain YAML)."""
+    """The files of pillar/top.sls merged (all plain YAML), without a site pillar."""
     pillar: dict = {}
     for name in PILLAR_FILES:
         pillar.update(yaml.safe_load((REPO / "pillar" / name).read_text()))

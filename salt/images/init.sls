@@ -4,3 +4,4 @@ include:
   - .base
   - .registrator
   - .lb
+  - .app

@@ -48,10 +48,21 @@ def client(monkeypatch):
 
 
 @pytest.fixture
-def configure_loader_modules(repo_pillar):
+def deployed():
+    return []
+
+
+@pytest.fixture
+def configure_loader_modules(repo_pillar, deployed):
     def salt_cmd(fun, **kwargs):
+        if fun == "apps.settings":
+            return repo_pillar["app"]
         assert fun == "topology.errors"
         return topology.errors(**kwargs)
+
+    def deploy(env, version):
+        deployed.append((env, version))
+        return {"result": True, "comment": f"app:{version} serves app-{env}"}
 
     return {
         cluster: {
@@ -61,6 +72,7 @@ def configure_loader_modules(repo_pillar):
                 "pillar.show_pillar": lambda: repo_pillar,
                 "salt.cmd": salt_cmd,
                 "artifacts.build": lambda test=False, pillar=None: {"result": True, "built": [], "errors": []},
+                "app.deploy": deploy,
             },
         },
         topology: {},
@@ -78,7 +90,9 @@ def test_plan_follows_the_design_order(repo_pillar):
         ("agents", ["ms2", "ms3", "ms4"]),
         ("lb-image", ["registry"]),
         ("lbs", ["lb1", "lb2"]),
+        ("app-image", ["registry"]),
         ("verify", []),
+        ("deploy", []),
     ]
 
 
@@ -87,7 +101,7 @@ def test_plan_highstates_every_node_exactly_once(repo_pillar):
     steps = cluster.plan(repo_pillar["platform"])
     highstated = [node for step in steps if step["action"] == "apply" and not step["sls"] for node in step["nodes"]]
     assert sorted(highstated) == sorted(repo_pillar["platform"]["nodes"])
-    assert steps[-2] == {
+    assert steps[-4] == {
         "step": "others",
         "description": "nodes no earlier step covered",
         "action": "apply",
@@ -96,7 +110,7 @@ def test_plan_highstates_every_node_exactly_once(repo_pillar):
     }
 
 
-def test_up_applies_steps_in_order(client):
+def test_up_applies_steps_in_order(client, deployed):
     result = cluster.up()
     assert result["retcode"] == 0, result
     assert client.applied == [
@@ -107,8 +121,10 @@ def test_up_applies_steps_in_order(client):
         (("ms2", "ms3", "ms4"), "highstate", False),
         (("registry",), "images.lb", False),
         (("lb1", "lb2"), "highstate", False),
+        (("registry",), "images.app", False),
     ]
-    assert [step["step"] for step in result["steps"]][-1] == "verify"
+    assert [step["step"] for step in result["steps"]][-2:] == ["verify", "deploy"]
+    assert deployed == [("test", "1.0.0"), ("production", "1.0.0")]
 
 
 def test_invalid_pillar_applies_nothing(client, repo_pillar):
@@ -148,13 +164,27 @@ def test_silent_minion_applies_nothing(monkeypatch):
     assert fake.applied == []
 
 
-def test_dry_run_passes_test_and_counts_pending_changes(client):
+def test_dry_run_passes_test_and_counts_pending_changes(client, deployed):
     result = cluster.up(test=True)
+    assert deployed == []
     assert result["retcode"] == 0
     assert {test for _, _, test in client.applied} == {True}
     masters = next(step for step in result["steps"] if step["step"] == "masters")
     assert masters["changed"] == {"mm1": 1, "mm2": 1, "mm3": 1}
     assert result["comment"] == "dry run: nothing was changed"
+
+
+def test_a_failed_deploy_fails_the_run_naming_the_environment(client):
+    cluster.__salt__["app.deploy"] = lambda env, version: {
+        "result": env != "production",
+        "comment": "deploy of app:1.0.0 to production failed: not served in time",
+    }
+    result = cluster.up()
+    assert result["retcode"] == 1
+    assert result["failed"] == {
+        "step": "deploy",
+        "nodes": {"app-production": ["deploy of app:1.0.0 to production failed: not served in time"]},
+    }
 
 
 def test_render_error_is_a_failure(monkeypatch):

@@ -156,3 +156,21 @@ def test_component_lab_block_applies_only_on_lab_site(repo_pillar):
 
 def test_registry_address(repo_pillar):
     assert topology.registry() == "registry.localdomain:5000"
+
+
+def test_app_pillar_problems_are_named_field_by_field(repo_pillar):
+    del repo_pillar["app"]["version"]
+    repo_pillar["app"]["mem"] = "lots"
+    repo_pillar["app"]["environments"]["staging"] = {"instances": 2}
+    repo_pillar["app"]["environments"]["test"]["instances"] = 0
+    assert errors_of(repo_pillar) == [
+        "app:version is missing",
+        "app:mem is 'lots'; it must be a int or float",
+        "app:environments:test:instances is 0; it must be a whole number >= 1",
+        "app:environments:staging is not an environment of platform:environments",
+    ]
+
+
+def test_app_version_must_be_a_string_so_yaml_cannot_turn_1_10_into_1_1(repo_pillar):
+    repo_pillar["app"]["version"] = 1.1
+    assert errors_of(repo_pillar) == ["app:version is 1.1; it must be a str (quote it in YAML)"]

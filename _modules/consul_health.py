@@ -1,0 +1,55 @@
+"""
+Ask Consul which instances of a service pass their health checks: what the load balancers'
+consul-template sees. Runners call it on the master through ``salt.cmd``; any Consul server
+of the topology answers for the whole datacenter.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from salt.exceptions import CommandExecutionError
+
+TIMEOUT = 5
+
+
+def passing(service: str, tag: str, pillar: dict | None = None) -> list[dict[str, Any]]:
+    """
+    Every instance of ``service`` tagged ``tag`` whose checks all pass:
+    ``[{"node", "address", "port", "id"}]``, sorted by address and port.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call consul_health.passing app test
+    """
+    with warnings.catch_warnings():  # python-consul2 warns on import and construction
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import consul  # noqa: PLC0415
+
+        pillar = pillar if pillar is not None else __pillar__
+        port = __salt__["topology.settings"]("consul", pillar)["http_port"]
+        servers = __salt__["topology.nodes"]("consul-server", pillar.get("platform", {}))
+        errors = []
+        for name, node in sorted(servers.items()):
+            client = consul.Consul(host=node["ip"], port=port, timeout=TIMEOUT)
+            try:
+                _, entries = client.health.service(service, tag=tag, passing=True)
+            except Exception as exc:  # python-consul2 raises its own and requests' errors
+                errors.append(f"{name} ({type(exc).__name__})")
+                continue
+            return sorted(
+                (
+                    {
+                        "node": entry["Node"]["Node"],
+                        "address": entry["Service"]["Address"] or entry["Node"]["Address"],
+                        "port": entry["Service"]["Port"],
+                        "id": entry["Service"]["ID"],
+                    }
+                    for entry in entries
+                ),
+                key=lambda item: (item["address"], item["port"]),
+            )
+    raise CommandExecutionError(f"no Consul server answered: {', '.join(errors) or 'none in the topology'}")

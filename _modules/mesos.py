@@ -1,0 +1,53 @@
+"""
+Read the Mesos master's state (the lab's stand-in serves the same endpoint): the agents, their
+attributes and resources. Runners call it on the master through ``salt.cmd``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from salt.exceptions import CommandExecutionError
+
+TIMEOUT = 5
+
+
+def agents(pillar: dict | None = None) -> list[dict[str, Any]]:
+    """
+    Active agents known to the leading Mesos master: ``[{"hostname", "attributes",
+    "resources"}]`` with resources as ``{"cpus", "mem"}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call mesos.agents
+    """
+    pillar = pillar if pillar is not None else __pillar__
+    port = __salt__["topology.settings"]("mesos", pillar)["master"]["flags"]["port"]
+    masters = __salt__["topology.nodes"]("mesos-master", pillar.get("platform", {}))
+    tried = []
+    for name, node in sorted(masters.items()):
+        try:
+            reply = requests.get(f"http://{node['ip']}:{port}/master/state", timeout=TIMEOUT)
+            state = reply.json()
+        except (requests.RequestException, ValueError) as exc:
+            tried.append(f"{name} ({type(exc).__name__})")
+            continue
+        if not state.get("leader"):
+            tried.append(f"{name} (no leader)")
+            continue
+        return [
+            {
+                "hostname": agent.get("hostname"),
+                "attributes": agent.get("attributes", {}),
+                "resources": {key: agent.get("resources", {}).get(key, 0) for key in ("cpus", "mem")},
+            }
+            for agent in state.get("slaves", [])
+            if agent.get("active", True)
+        ]
+    raise CommandExecutionError(
+        f"no Mesos master answered with a leader: {', '.join(tried) or 'none in the topology'}. "
+        "Check the masters with `salt-run cluster.status`."
+    )

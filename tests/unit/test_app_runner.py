@@ -1,0 +1,263 @@
+"""app.deploy: bad input changes nothing, 409s are waited out and never forced, failures roll back."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+
+import app as app_runner
+import apps
+import pytest
+import salt.modules.slsutil
+import topology
+from salt.exceptions import CommandExecutionError
+
+from tests.unit.test_apps import _file_from_state_tree
+
+ENV_HOSTS = {"test": ["ms1", "ms2"], "production": ["ms3", "ms4"]}
+
+
+class FakeMarathon:
+    """Marathon as the runner sees it through the marathon module: apps, versions, deployments."""
+
+    def __init__(self, platform: dict, healthy: bool = True, locked_by: str | None = None):
+        self.platform = platform
+        self.healthy = healthy
+        self.locked_by = locked_by
+        self.apps: dict[str, dict] = {}
+        self.stored: dict[str, dict[str, dict]] = {}
+        self.puts: list[tuple[str, dict, bool]] = []
+        self.clock = itertools.count(1)
+
+    def _stamp(self) -> str:
+        return f"2026-11-26T00:00:{next(self.clock):02d}.000Z"
+
+    def app(self, app_id, pillar=None):
+        app = copy.deepcopy(self.apps.get(app_id))
+        if app and "lastTaskFailure" in app:  # Marathon keeps relaunching and killing the unhealthy tasks
+            app["lastTaskFailure"]["taskId"] = f"task-{next(self.clock)}"
+        return app
+
+    def put_app(self, app_id, body, pillar=None, force=False):
+        self.puts.append((app_id, body, force))
+        if self.locked_by and not force:
+            raise CommandExecutionError(
+                "Marathon PUT: HTTP 409", info={"status": 409, "body": {"deployments": [{"id": self.locked_by}]}}
+            )
+        stamp = self._stamp()
+        if set(body) == {"version"}:
+            definition = copy.deepcopy(self.stored[app_id][body["version"]])
+            healthy = True
+        else:
+            definition = copy.deepcopy(self.apps.get(app_id, {})) | copy.deepcopy(body)
+            healthy = self.healthy
+        self.launch(app_id, definition, stamp, healthy)
+        return {"version": stamp, "deploymentId": f"dep-{stamp}"}
+
+    def launch(self, app_id, definition, stamp, healthy):
+        definition.update(id=app_id, version=stamp, versionInfo={"lastConfigChangeAt": stamp})
+        env = definition["constraints"][0][2]
+        hosts = itertools.cycle(ENV_HOSTS[env])
+        definition["tasks"] = [
+            {
+                "id": f"task-{stamp}-{i}",
+                "host": next(hosts),
+                "ports": [31000 + next(self.clock)],
+                "version": stamp,
+                "state": "TASK_RUNNING",
+                "healthCheckResults": [{"alive": healthy}],
+            }
+            for i in range(definition["instances"])
+        ]
+        definition["deployments"] = [] if healthy else [{"id": f"dep-{stamp}"}]
+        if not healthy:
+            definition["lastTaskFailure"] = {"version": stamp, "taskId": "t", "host": "ms1", "state": "TASK_KILLED"}
+        self.apps[app_id] = definition
+        stored = {k: v for k, v in definition.items() if k not in ("tasks", "deployments", "lastTaskFailure")}
+        self.stored.setdefault(app_id, {})[stamp] = stored
+
+    def deployments(self, app_id=None, pillar=None):
+        return copy.deepcopy((self.apps.get(app_id) or {}).get("deployments", []))
+
+    def versions(self, app_id, pillar=None):
+        return sorted(self.stored.get(app_id, {}), reverse=True)
+
+    def version(self, app_id, stamp, pillar=None):
+        return copy.deepcopy(self.stored[app_id][stamp])
+
+    def passing(self, service, tag, pillar=None):
+        app = self.apps.get(f"/app-{tag}") or {}
+        ips = {name: node["ip"] for name, node in self.platform["nodes"].items()}
+        return [
+            {"address": ips[task["host"]], "port": task["ports"][0]}
+            for task in app.get("tasks", [])
+            if all(result["alive"] for result in task["healthCheckResults"])
+        ]
+
+    def served(self, env, samples=10, pillar=None):
+        app = self.apps.get(f"/app-{env}")
+        if not app or not self.passing("app", env):
+            return [{"status": 503, "version": None, "host": None}] * samples
+        return [{"status": 200, "version": apps.version_of(app), "host": "c1"}] * samples
+
+
+@pytest.fixture
+def registry_tags():
+    return {"1.0.0", "1.1.0", "2.0.0"}
+
+
+@pytest.fixture
+def marathon(repo_pillar):
+    return FakeMarathon(repo_pillar["platform"])
+
+
+@pytest.fixture
+def configure_loader_modules(repo_pillar, marathon, registry_tags):
+    module_funcs = {
+        "cp.get_file_str": _file_from_state_tree,
+        "slsutil.merge": salt.modules.slsutil.merge,
+        "topology.component": topology.component,
+        "topology.settings": topology.settings,
+        "topology.registry": topology.registry,
+        "topology.nodes": topology.nodes,
+    }
+
+    def unreachable(*args, **kwargs):
+        raise CommandExecutionError("Marathon is unreachable: tried http://192.168.33.11:8080 (ConnectionError)")
+
+    system = {
+        "marathon.app": lambda *a, **k: marathon.app(*a, **k),
+        "marathon.put_app": lambda *a, **k: marathon.put_app(*a, **k),
+        "marathon.deployments": lambda *a, **k: marathon.deployments(*a, **k),
+        "marathon.versions": lambda *a, **k: marathon.versions(*a, **k),
+        "marathon.version": lambda *a, **k: marathon.version(*a, **k),
+        "marathon.delete_app": lambda app_id, pillar=None: marathon.apps.pop(app_id) and {},
+        "marathon.urls": lambda pillar=None: ["http://192.168.33.11:8080"],
+        "consul_health.passing": lambda *a, **k: marathon.passing(*a, **k),
+        "apps.served": lambda *a, **k: marathon.served(*a, **k),
+        "mesos.agents": lambda pillar=None: [
+            {"hostname": host, "attributes": {"env": env}, "resources": {"cpus": 2.0, "mem": 1536.0}}
+            for env, hosts in ENV_HOSTS.items()
+            for host in hosts
+        ],
+        "marathon.unreachable": unreachable,
+    }
+
+    def salt_cmd(fun, *args, **kwargs):
+        if fun in system:
+            return system[fun](*args, **kwargs)
+        module, name = fun.split(".")
+        return getattr({"apps": apps, "topology": topology}[module], name)(*args, **kwargs)
+
+    class Client:
+        def cmd(self, target, fun, arg=(), **kwargs):
+            if fun == "saltutil.sync_modules":
+                return {target: []}
+            assert fun == "registry.has_tag", fun
+            return {target: arg[1] in registry_tags}
+
+    app_runner.salt.client.get_local_client = lambda conf_file: Client()
+    return {
+        app_runner: {
+            "__opts__": {"conf_file": "/dev/null"},
+            "__context__": {},
+            "__salt__": {
+                "salt.cmd": salt_cmd,
+                "pillar.show_pillar": lambda: repo_pillar,
+                "cluster.validate": lambda: {"retcode": 0},
+            },
+        },
+        apps: {"__pillar__": repo_pillar, "__salt__": module_funcs},
+        topology: {"__pillar__": repo_pillar, "__salt__": module_funcs},
+        salt.modules.slsutil: {},
+    }
+
+
+@pytest.fixture(autouse=True)
+def fast(monkeypatch):
+    monkeypatch.setattr(app_runner.time, "sleep", lambda seconds: None)
+
+
+def test_deploy_rolls_out_and_is_served(marathon):
+    result = app_runner.deploy(env="test", version="1.1.0", instances=3)
+    assert result["retcode"] == 0, result["comment"]
+    app = marathon.apps["/app-test"]
+    assert apps.version_of(app) == "1.1.0"
+    assert app["instances"] == 3
+    assert [force for _, _, force in marathon.puts] == [False]
+
+
+def test_deploying_the_running_version_again_changes_nothing(marathon):
+    assert app_runner.deploy(env="test", version="1.0.0")["retcode"] == 0
+    assert app_runner.deploy(env="test", version="1.0.0")["retcode"] == 0
+    assert len(marathon.puts) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"env": "nope"}, "unknown environment 'nope': pillar platform:environments has test, production"),
+        ({"env": "test", "version": "9.9.9"}, "app:9.9.9 is not in the registry; nothing was deployed"),
+        ({"env": "test", "version": "1.0.0", "instances": 0}, "instances=0: an environment runs at least 1"),
+        ({"env": "test", "version": "1.0.0", "instances": "many"}, "instances='many' is not a number"),
+        ({"env": "test", "version": "1.0.0", "instances": 40}, "instances=40 does not fit environment test"),
+        ({}, "say which environment"),
+    ],
+)
+def test_bad_input_is_refused_with_a_reason_and_changes_nothing(marathon, kwargs, message):
+    result = app_runner.deploy(**kwargs)
+    assert result["retcode"] == 1
+    assert message in result["comment"]
+    assert marathon.puts == []
+
+
+def test_unreachable_marathon_is_a_clear_error(configure_loader_modules, marathon):
+    salt_cmd = app_runner.__salt__["salt.cmd"]
+
+    def broken(fun, *args, **kwargs):
+        return salt_cmd("marathon.unreachable" if fun.startswith("marathon.") else fun, *args, **kwargs)
+
+    app_runner.__salt__["salt.cmd"] = broken
+    result = app_runner.deploy(env="test", version="1.0.0")
+    assert result["retcode"] == 1
+    assert "Marathon is unreachable: tried http://192.168.33.11:8080" in result["comment"]
+
+
+def test_a_409_is_waited_out_then_reported_never_forced(marathon):
+    app_runner.deploy(env="test", version="1.0.0")
+    marathon.locked_by = "97c136bf"
+    marathon.puts.clear()
+    result = app_runner.deploy(env="test", version="1.1.0", timeout=1)
+    assert result["retcode"] == 1
+    assert "locked by deployment 97c136bf" in result["comment"]
+    assert "nothing was changed" in result["comment"]
+    assert marathon.puts and all(not force for _, _, force in marathon.puts)
+    assert apps.version_of(marathon.apps["/app-test"]) == "1.0.0"
+
+
+def test_an_unhealthy_version_is_rolled_back_to_the_previous_one(marathon):
+    app_runner.deploy(env="test", version="1.0.0")
+    marathon.healthy = False
+    result = app_runner.deploy(env="test", version="2.0.0")
+    assert result["retcode"] == 1
+    assert "deploy of app:2.0.0 to test failed" in result["comment"]
+    assert "rolled back to app:1.0.0" in result["comment"]
+    rollback = marathon.puts[-1]
+    assert set(rollback[1]) == {"version"} and rollback[2] is True
+    assert apps.version_of(marathon.apps["/app-test"]) == "1.0.0"
+
+
+def test_rollback_returns_to_the_image_before_the_current_one(marathon):
+    app_runner.deploy(env="production", version="1.0.0")
+    app_runner.deploy(env="production", version="1.1.0")
+    result = app_runner.rollback(env="production")
+    assert result["retcode"] == 0, result["comment"]
+    assert apps.version_of(marathon.apps["/app-production"]) == "1.0.0"
+
+
+def test_scale_keeps_the_version_and_waits_for_every_instance(marathon):
+    app_runner.deploy(env="test", version="1.1.0", instances=2)
+    result = app_runner.scale(env="test", instances=5)
+    assert result["retcode"] == 0, result["comment"]
+    assert marathon.apps["/app-test"]["instances"] == 5
+    assert apps.version_of(marathon.apps["/app-test"]) == "1.1.0"

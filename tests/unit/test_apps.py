@@ -1,0 +1,99 @@
+"""The app's Marathon definition, built from pillar, is what Marathon itself accepts."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import apps
+import pytest
+import salt.modules.slsutil
+import topology
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+VALIDATE_APP = REPO.parent / "shared" / "reference" / "marathon" / "validate_app.py"
+
+
+def _file_from_state_tree(url: str) -> str:
+    path = REPO / "salt" / url.removeprefix("salt://")
+    return path.read_text() if path.exists() else ""
+
+
+@pytest.fixture
+def configure_loader_modules(repo_pillar):
+    salt_funcs = {
+        "cp.get_file_str": _file_from_state_tree,
+        "slsutil.merge": salt.modules.slsutil.merge,
+        "topology.component": topology.component,
+        "topology.settings": topology.settings,
+        "topology.registry": topology.registry,
+        "topology.nodes": topology.nodes,
+    }
+    return {
+        apps: {"__pillar__": repo_pillar, "__salt__": salt_funcs},
+        topology: {"__pillar__": repo_pillar, "__salt__": salt_funcs},
+        salt.modules.slsutil: {},
+    }
+
+
+def test_definition_runs_the_tagged_image_from_the_private_registry_in_its_env():
+    app = apps.definition("test", "1.2.3", 3)
+    assert app["id"] == "/app-test"
+    assert app["instances"] == 3
+    assert app["container"]["docker"]["image"] == "registry.localdomain:5000/platform/app:1.2.3"
+    assert app["constraints"] == [["env", "CLUSTER", "test"]]
+    assert app["networks"] == [{"mode": "container/bridge"}]
+    assert app["container"]["portMappings"][0] | {"name": "http"} == {
+        "containerPort": 8000,
+        "hostPort": 0,
+        "protocol": "tcp",
+        "name": "http",
+    }
+
+
+def test_definition_registers_service_app_tagged_with_the_env_and_keeps_data_on_shared_storage():
+    app = apps.definition("production", "1.0.0", 2)
+    assert app["env"]["SERVICE_NAME"] == "app"
+    assert app["env"]["SERVICE_TAGS"] == "production"
+    assert app["env"]["SERVICE_CHECK_HTTP"] == "/health"
+    assert app["env"]["NOTEJAM_DB"] == "/data/db/notejam-production.db"
+    assert app["container"]["volumes"] == [{"containerPath": "/data/db", "hostPath": "/data/db", "mode": "RW"}]
+
+
+def test_upgrades_never_drop_below_full_capacity_and_are_gated_by_health():
+    app = apps.definition("test", "1.0.0", 2)
+    assert app["upgradeStrategy"]["minimumHealthCapacity"] == 1
+    [check] = app["healthChecks"]
+    assert (check["protocol"], check["path"], check["portIndex"]) == ("HTTP", "/health", 0)
+
+
+def test_version_of_reads_the_image_tag_even_with_a_registry_port():
+    assert apps.version_of(apps.definition("test", "2.0.0-rc1", 1)) == "2.0.0-rc1"
+    assert apps.version_of({"container": {"docker": {"image": "registry.localdomain:5000/platform/app"}}}) is None
+    assert apps.version_of({}) is None
+
+
+@pytest.mark.shared_reference
+@pytest.mark.skipif(not VALIDATE_APP.exists(), reason=f"{VALIDATE_APP} is absent (../shared/reference)")
+@pytest.mark.parametrize("marathon", ["1.5", "1.7"])
+@pytest.mark.parametrize("env", ["test", "production"])
+def test_definition_passes_marathons_own_schema_and_rules(tmp_path, env, marathon):
+    path = tmp_path / "app.json"
+    path.write_text(json.dumps(apps.definition(env, "1.0.0", 2)))
+    verdict = subprocess.run(
+        [sys.executable, str(VALIDATE_APP), str(path), "--marathon", marathon], capture_output=True, text=True
+    )
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+
+
+@pytest.mark.shared_reference
+@pytest.mark.skipif(not VALIDATE_APP.exists(), reason=f"{VALIDATE_APP} is absent (../shared/reference)")
+def test_validate_app_rejects_a_broken_definition_so_the_check_above_can_fail(tmp_path):
+    app = apps.definition("test", "1.0.0", 2)
+    app["upgradeStrategy"]["minimumHealthCapacity"] = 2
+    path = tmp_path / "app.json"
+    path.write_text(json.dumps(app))
+    verdict = subprocess.run([sys.executable, str(VALIDATE_APP), str(path), "--marathon", "1.5"], capture_output=True)
+    assert verdict.returncode == 1
