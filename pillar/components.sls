@@ -70,8 +70,12 @@ nfs:
   version: 1:2.6.2-4+deb12u1
   export: /data
   lab:
-    # The lab's kernel has no NFS: the agents share a Docker volume at the export instead.
+    # The lab's kernel has no NFS: the nfs-server node serves the export with NFS-Ganesha, a
+    # userspace NFS server (bookworm packages); the clients cannot mount NFS, so the agents
+    # share a Docker volume at the export instead.
     stand_in: true
+    ganesha:
+      version: 4.3-2
 
 images:
   # Base of the platform's images (registrator, load balancer, app): a minimal bookworm,

@@ -5,6 +5,7 @@ pillar (no daemons, nothing applied). The node's id and interface are set as on 
 
 from __future__ import annotations
 
+import pathlib
 import shutil
 import tempfile
 
@@ -49,9 +50,15 @@ class RenderedNode:
         )
 
 
-def render_node(node_id: str) -> RenderedNode:
+def render_node(node_id: str, site: str = "production") -> RenderedNode:
+    """``site`` "lab" adds the site pillar the lab's master has (lab/lab.py): the `lab:` blocks apply."""
     node = load_repo_pillar()["platform"]["nodes"][node_id]
     root = tempfile.mkdtemp(prefix="fn-")
+    pillar_roots = [str(REPO / "pillar")]
+    if site != "production":
+        pathlib.Path(root, "site").mkdir()
+        pathlib.Path(root, "site", "site.sls").write_text(f"platform:\n  site: {site}\n")
+        pillar_roots.append(f"{root}/site")
     opts = salt.config.minion_config(None)
     opts.update(
         {
@@ -63,7 +70,7 @@ def render_node(node_id: str) -> RenderedNode:
             "sock_dir": f"{root}/run",
             "log_file": f"{root}/minion.log",
             "file_roots": {"base": [str(REPO / "salt")]},
-            "pillar_roots": {"base": [str(REPO / "pillar")]},
+            "pillar_roots": {"base": pillar_roots},
             "module_dirs": [str(REPO / "_modules")],
         }
     )
@@ -85,3 +92,9 @@ NODE_IDS = sorted(load_repo_pillar()["platform"]["nodes"])
 def rendered() -> dict[str, RenderedNode]:
     """All ten nodes, rendered once for the session."""
     return {node_id: render_node(node_id) for node_id in NODE_IDS}
+
+
+@pytest.fixture(scope="session")
+def rendered_lab_nfs_server() -> RenderedNode:
+    """The NFS server node (ms1) rendered with the lab's site pillar: its lab-only branches."""
+    return render_node("ms1", site="lab")

@@ -119,6 +119,29 @@ def test_nfs_server_exports_data_and_clients_mount_it_from_ms1(rendered):
     assert exports.strip().endswith("/data 192.168.33.0/24(rw,sync,no_subtree_check,root_squash)")
     mount = rendered["ms3"].state("nfs-export-mounted")
     assert (mount["name"], mount["device"]) == ("/data", "192.168.33.14:/data")
+    # The lab's userspace server stays out of production.
+    assert not [state_id for state_id in rendered["ms1"].highstate if "ganesha" in state_id]
+
+
+def test_lab_nfs_server_serves_the_export_with_ganesha_to_the_platform_network_only(rendered_lab_nfs_server):
+    ms1 = rendered_lab_nfs_server
+    failed = {chunk["__id__"]: chunk["comment"] for chunk in ms1.dry_run.values() if chunk["result"] is False}
+    assert failed == {}
+    assert "nfs-exports-file-managed" not in ms1.highstate
+    version = PILLAR["nfs"]["lab"]["ganesha"]["version"]
+    packages = ms1.state("nfs-server-ganesha-package-installed")["pkgs"]
+    assert packages == [{"nfs-ganesha": version}, {"nfs-ganesha-vfs": version}]
+    config = ms1.file_content("nfs-server-ganesha-config-file-managed")
+    export = re.search(r"^EXPORT \{(.*)^\}", config, re.M | re.S).group(1)
+    client = re.search(r"CLIENT \{(.*?)\}", export, re.S).group(1)
+    # Read-write for the platform network, nobody else; root squashed to nobody, as the kernel export.
+    assert f"Clients = {PLATFORM['network']};" in client and "Access_Type = RW;" in client
+    rest = export.replace(client, "")
+    for line in ('Path = "/data";', "Access_Type = None;", "Squash = root_squash;", "Anonymous_Uid = 65534;"):
+        assert line in rest
+    assert re.search(r"NFS_CORE_PARAM \{[^}]*Protocols = 4;", config)
+    service = ms1.state("nfs-server-ganesha-service-running")
+    assert {"file": "nfs-server-ganesha-config-file-managed"} in service["watch"]
 
 
 def test_registrator_announces_the_node_address_to_the_local_consul(rendered):
