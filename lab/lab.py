@@ -286,8 +286,17 @@ def up(args: argparse.Namespace) -> int:
     say("salt-run cluster.up")
     converged = run("salt-run", "cluster.up", env=salt_env(), cwd=REPO, check=False).returncode
     run("salt-run", "cluster.status", "--out=platform_status", env=salt_env(), cwd=REPO, check=False)
+    run("salt-run", "app.status", "--out=app_status", env=salt_env(), cwd=REPO, check=False)
     say(f"done in {time.monotonic() - started:.0f}s")
-    print(f"\n  try: curl -H 'Host: app-test' http://{plat['vip']}/\n       . ./activate && salt-run cluster.status")
+    vip = plat["vip"]
+    print(
+        "\n  the app, through the VIP (Notejam; sign up, write notes, reload to see the serving container):"
+        + "".join(f"\n    curl -H 'Host: app-{env}' http://{vip}/" for env in plat["environments"])
+        + f"\n    or in a browser: add '{vip} "
+        + " ".join(f"app-{env}" for env in plat["environments"])
+        + "' to /etc/hosts and open http://app-test/"
+        + "\n  the platform:  . ./activate && salt-run cluster.status; salt-run app.status"
+    )
     return converged
 
 
