@@ -16,12 +16,14 @@ The work is done by execution modules on the master (``apps``, ``marathon``,
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 import time
 from typing import Any
 
 import salt.client
+import salt.loader
 from salt.exceptions import CommandExecutionError
 
 log = logging.getLogger(__name__)
@@ -46,8 +48,16 @@ def _fail(result: dict[str, Any], comment: str) -> dict[str, Any]:
 
 
 def _cmd(fun: str, *args: Any, **kwargs: Any) -> Any:
-    """An execution module function, run here on the master."""
-    return __salt__["salt.cmd"](fun, *args, **kwargs)
+    """
+    An execution module function, run here on the master. The loader is built once per run:
+    ``salt.cmd`` builds a new one, grains included, on every call, which costs about a second.
+    """
+    if "app.modules" not in __context__:
+        opts = copy.deepcopy(__opts__)
+        opts["grains"] = salt.loader.grains(opts)
+        opts["pillar"] = {}
+        __context__["app.modules"] = salt.loader.minion_mods(opts, context=__context__)
+    return __context__["app.modules"][fun](*args, **kwargs)
 
 
 class Refused(Exception):
@@ -118,8 +128,11 @@ def _builders(pillar: dict[str, Any]) -> list[str]:
 def _has_tag(pillar: dict[str, Any], version: str) -> bool:
     builder = _builders(pillar)[0]
     client = salt.client.get_local_client(__opts__["conf_file"])
-    client.cmd(builder, "saltutil.sync_modules", timeout=60)  # registry.has_tag is one of ours
-    answer = client.cmd(builder, "registry.has_tag", [_cmd("apps.repository", pillar=pillar), version], timeout=30)
+    arg = [_cmd("apps.repository", pillar=pillar), version]
+    answer = client.cmd(builder, "registry.has_tag", arg, timeout=30)
+    if not isinstance(answer.get(builder), bool):  # registry.has_tag is ours: sync it once, then ask again
+        client.cmd(builder, "saltutil.sync_modules", timeout=60)
+        answer = client.cmd(builder, "registry.has_tag", arg, timeout=30)
     if not isinstance(answer.get(builder), bool):
         raise Refused(f"could not ask the registry through {builder}: {answer.get(builder, 'no answer')}")
     return answer[builder]
@@ -347,7 +360,11 @@ def _same_app(current: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
 
 
 def deploy(
-    env: str | None = None, version: str | None = None, instances: int | None = None, timeout: int | None = None
+    env: str | None = None,
+    version: str | None = None,
+    instances: int | None = None,
+    timeout: int | None = None,
+    pillar: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """
     Roll the app out to one environment, health-gated, and roll back if it is not served.
@@ -356,6 +373,7 @@ def deploy(
     when the registry has it); a given ``version`` must already be in the registry
     (``salt-run app.build version=…``). ``instances`` defaults to pillar
     app:environments:<env>:instances; ``timeout`` (seconds) to app:deploy_timeout.
+    ``pillar`` is for ``cluster.up``, which hands over the pillar it has validated.
 
     CLI Example:
 
@@ -369,7 +387,7 @@ def deploy(
     try:
         if not env:
             raise Refused("say which environment: salt-run app.deploy env=<env>")
-        pillar = _pillar()
+        pillar = pillar or _pillar()
         app = _cmd("apps.settings", pillar=pillar)
         _env_agents(pillar, env)
         count = _instances(app, env, instances)

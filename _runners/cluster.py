@@ -335,7 +335,7 @@ def _deploy(platform: dict[str, Any], pillar: dict[str, Any]) -> dict[str, dict[
     version = str(__salt__["salt.cmd"]("apps.settings", pillar=pillar)["version"])
     verdicts = {}
     for env in platform.get("environments") or []:
-        outcome = __salt__["app.deploy"](env=env, version=version)
+        outcome = __salt__["app.deploy"](env=env, version=version, pillar=pillar)
         failures = [] if outcome.get("result") else [outcome.get("comment", "app.deploy failed")]
         verdicts[f"app-{env}"] = {"result": not failures, "changed": 0, "failures": failures}
     return verdicts

@@ -143,11 +143,12 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags):
         "marathon.unreachable": unreachable,
     }
 
-    def salt_cmd(fun, *args, **kwargs):
-        if fun in system:
-            return system[fun](*args, **kwargs)
-        module, name = fun.split(".")
-        return getattr({"apps": apps, "topology": topology}[module], name)(*args, **kwargs)
+    class Modules(dict):
+        """The master's loader as the runner uses it: system modules faked, pure ones real."""
+
+        def __missing__(self, fun):
+            module, name = fun.split(".")
+            return getattr({"apps": apps, "topology": topology}[module], name)
 
     class Client:
         def cmd(self, target, fun, arg=(), **kwargs):
@@ -160,9 +161,8 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags):
     return {
         app_runner: {
             "__opts__": {"conf_file": "/dev/null"},
-            "__context__": {},
+            "__context__": {"app.modules": Modules(system)},
             "__salt__": {
-                "salt.cmd": salt_cmd,
                 "pillar.show_pillar": lambda: repo_pillar,
                 "cluster.validate": lambda: {"retcode": 0},
             },
@@ -212,12 +212,9 @@ def test_bad_input_is_refused_with_a_reason_and_changes_nothing(marathon, kwargs
 
 
 def test_unreachable_marathon_is_a_clear_error(configure_loader_modules, marathon):
-    salt_cmd = app_runner.__salt__["salt.cmd"]
-
-    def broken(fun, *args, **kwargs):
-        return salt_cmd("marathon.unreachable" if fun.startswith("marathon.") else fun, *args, **kwargs)
-
-    app_runner.__salt__["salt.cmd"] = broken
+    modules = app_runner.__context__["app.modules"]
+    for fun in [name for name in modules if name.startswith("marathon.")]:
+        modules[fun] = modules["marathon.unreachable"]
     result = app_runner.deploy(env="test", version="1.0.0")
     assert result["retcode"] == 1
     assert "Marathon is unreachable: tried http://192.168.33.11:8080" in result["comment"]

@@ -60,7 +60,7 @@ def configure_loader_modules(repo_pillar, deployed):
         assert fun == "topology.errors"
         return topology.errors(**kwargs)
 
-    def deploy(env, version):
+    def deploy(env, version, pillar):
         deployed.append((env, version))
         return {"result": True, "comment": f"app:{version} serves app-{env}"}
 
@@ -175,7 +175,7 @@ def test_dry_run_passes_test_and_counts_pending_changes(client, deployed):
 
 
 def test_a_failed_deploy_fails_the_run_naming_the_environment(client):
-    cluster.__salt__["app.deploy"] = lambda env, version: {
+    cluster.__salt__["app.deploy"] = lambda env, version, pillar: {
         "result": env != "production",
         "comment": "deploy of app:1.0.0 to production failed: not served in time",
     }
