@@ -32,7 +32,9 @@ def wanted(pillar: dict[str, Any]) -> dict[str, str]:
     """``binary → module@version`` for every component this site builds from a Go module."""
     modules = {}
     for name in sorted(pillar):
-        if not isinstance(pillar[name], dict) or name == "platform":
+        data = pillar[name]
+        # Only components that name a Go module somewhere (salt.cmd builds a loader per call).
+        if not isinstance(data, dict) or not ("go_module" in data or "go_module" in (data.get("lab") or {})):
             continue
         component = __salt__["salt.cmd"]("topology.component", name, pillar)
         if component.get("go_module") and component.get("version"):

@@ -17,7 +17,7 @@ class FakeClient:
         self.applied: list[tuple[tuple[str, ...], str, bool]] = []
         self.calls: list[str] = []
 
-    def cmd(self, targets, fun, tgt_type="list", timeout=None, **kwargs):
+    def cmd(self, targets, fun, arg=(), tgt_type="list", timeout=None, **kwargs):
         self.calls.append(fun)
         if fun == "health.services":
             answers = {node: {"docker": {"ok": True, "detail": "engine running"}} for node in targets}
@@ -106,6 +106,7 @@ def test_plan_highstates_every_node_exactly_once(repo_pillar):
         "description": "nodes no earlier step covered",
         "action": "apply",
         "sls": "",
+        "needs": "",
         "nodes": ["mon1"],
     }
 
@@ -172,6 +173,14 @@ def test_dry_run_passes_test_and_counts_pending_changes(client, deployed):
     masters = next(step for step in result["steps"] if step["step"] == "masters")
     assert masters["changed"] == {"mm1": 1, "mm2": 1, "mm3": 1}
     assert result["comment"] == "dry run: nothing was changed"
+
+
+def test_a_site_without_the_app_in_pillar_skips_its_image_and_deploy(client, deployed, repo_pillar):
+    del repo_pillar["app"]
+    result = cluster.up()
+    assert result["retcode"] == 0, result
+    assert [step["step"] for step in result["steps"]][-2:] == ["lbs", "verify"]
+    assert deployed == []
 
 
 def test_a_failed_deploy_fails_the_run_naming_the_environment(client):
