@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import fnmatch
 import logging
 import time
 from typing import Any, NamedTuple
@@ -461,3 +462,212 @@ def _is_partial_or_test(arguments: list[Any]) -> bool:
         if isinstance(argument, str) and argument in ("test=True", "test=true"):
             return True
     return False
+
+
+# ---------------------------------------------------------------- drift
+
+# A node's verdict, worst first: the exit code follows the worst one present.
+DRIFT_ERRORS = ("unreachable", "render-error", "failed", "unknown")
+DRIFT_EXIT = {"clean": 0, "fixed": 0, "drifted": 2}
+
+
+def _targets(platform: dict[str, Any], tgt: Any) -> list[str]:
+    """Node ids of the topology matching ``tgt`` (ids or globs, comma-separated or a list)."""
+    node_ids = sorted(platform["nodes"])
+    if tgt is None or tgt == "":
+        return node_ids
+    patterns = tgt if isinstance(tgt, list) else str(tgt).split(",")
+    matched = sorted({node for pattern in patterns for node in fnmatch.filter(node_ids, pattern.strip())})
+    if not matched:
+        raise ValueError(f"tgt={tgt!r} matches no node of pillar platform:nodes ({', '.join(node_ids)})")
+    return matched
+
+
+def _state_function(key: str) -> str:
+    """``file_|-id_|-name_|-managed`` → ``file.managed``."""
+    parts = key.split("_|-")
+    return f"{parts[0]}.{parts[-1]}" if len(parts) >= 4 else key
+
+
+def _change(chunk: dict[str, Any]) -> str:
+    """What a pending state would do: the diff for a file, else its changes or its comment."""
+    changes = chunk.get("changes") or {}
+    if isinstance(changes.get("diff"), str):
+        return changes["diff"]
+    if changes:
+        return "; ".join(f"{key}: {value}" for key, value in sorted(changes.items()))
+    return str(chunk.get("comment", "")).strip()
+
+
+def _drift_verdict(reply: dict[str, Any] | None) -> dict[str, Any]:
+    """One node's ``state.apply test=True`` return as clean, drifted, failed or render-error."""
+    if reply is None:
+        return {"status": "unreachable", "states": [], "errors": ["no answer"]}
+    node_return = reply.get("ret")
+    if isinstance(node_return, list) or not isinstance(node_return, dict):
+        errors = [str(error) for error in (node_return if isinstance(node_return, list) else [node_return])]
+        # Another state run held the node (a list return too, but not a render error).
+        busy = any("is running as PID" in error for error in errors)
+        return {"status": "failed" if busy else "render-error", "states": [], "errors": errors}
+    pending, errors = [], []
+    for key, chunk in sorted(node_return.items(), key=lambda item: item[1].get("__run_num__", 0)):
+        if not isinstance(chunk, dict):
+            continue
+        state = {
+            "id": chunk.get("__id__", key),
+            "function": _state_function(key),
+            "name": chunk.get("name", ""),
+            "sls": chunk.get("__sls__", ""),
+        }
+        if chunk.get("result") is False:
+            errors.append(f"{state['id']} ({state['function']}): {str(chunk.get('comment', '')).strip()}")
+        elif chunk.get("result") is None or chunk.get("changes"):
+            pending.append(state | {"change": _change(chunk)})
+    status = "failed" if errors else "drifted" if pending else "clean"
+    return {"status": status, "states": pending, "errors": errors}
+
+
+def _fixed_states(node_return: Any) -> list[dict[str, Any]]:
+    if not isinstance(node_return, dict):
+        return []
+    return [
+        {"id": chunk.get("__id__", key), "function": _state_function(key), "name": chunk.get("name", "")}
+        | {"change": _change(chunk)}
+        for key, chunk in sorted(node_return.items(), key=lambda item: item[1].get("__run_num__", 0))
+        if isinstance(chunk, dict) and chunk.get("changes")
+    ]
+
+
+def _drift_report(nodes: dict[str, dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    statuses = {node: verdict["status"] for node, verdict in nodes.items()}
+    if any(status in DRIFT_ERRORS for status in statuses.values()):
+        retcode = 1
+    else:
+        retcode = max((DRIFT_EXIT[status] for status in statuses.values()), default=0)
+    counts = {
+        status: sorted(node for node, s in statuses.items() if s == status)
+        for status in ("clean", "drifted", "fixed", *DRIFT_ERRORS)
+    }
+    summary = f"{len(nodes)} node{'' if len(nodes) == 1 else 's'}: " + ", ".join(
+        f"{len(members)} {status}" + (f" ({', '.join(members)})" if members and status != "clean" else "")
+        for status, members in counts.items()
+        if members or status in ("clean", "drifted")
+    )
+    if retcode:
+        __context__["retcode"] = retcode
+    data = {"result": retcode == 0, "retcode": retcode, "summary": summary, "nodes": nodes, **extra}
+    return {"outputter": "platform_drift", "data": data}
+
+
+def drift(tgt: Any = None, fix: bool = False, last: bool = False, timeout: int | None = None) -> dict[str, Any]:
+    """
+    What no longer matches the state tree: highstate with ``test=True`` on the targeted nodes
+    (all by default), each reported as clean, drifted, failed, unreachable or render-error.
+    A drifted node lists every state that would change (id, function, name, and the diff or
+    the change). Exits 0 when every node is clean, 2 when something drifted, 1 on errors.
+
+    ``fix=True`` then applies the highstate on the drifted nodes only and reports what it
+    changed. ``last=True`` runs nothing: it reports each node's latest scheduled check
+    (pillar ``drift:schedule``) from the job cache, and its age.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run cluster.drift
+        salt-run cluster.drift tgt=ms2,lb2 --out=json
+        salt-run cluster.drift fix=True
+        salt-run cluster.drift last=True
+    """
+    pillar, problems = _checked_pillar()
+    if problems:
+        return _invalid({}, problems, "nothing was checked")
+    try:
+        targets = _targets(pillar["platform"], tgt)
+    except ValueError as exc:
+        return _fail({}, str(exc))
+    if last:
+        return _drift_report(_last_checks(targets), last=True)
+    timeout = int(timeout or __opts__.get("platform_step_timeout", 1800))
+    started = time.monotonic()
+    _progress(f"highstate test=True on {', '.join(targets)}")
+    nodes = {node: _drift_verdict(None) for node in targets}
+    # queue: wait for a state run in progress (a scheduled check) instead of failing on it.
+    for reply in _local_client().cmd_iter(
+        targets, "state.apply", kwarg={"test": True, "queue": True}, tgt_type="list", timeout=timeout
+    ):
+        for node, data in reply.items():
+            nodes[node] = _drift_verdict(data)
+            _progress(f"  {node}: {nodes[node]['status']} ({time.monotonic() - started:.0f}s)")
+    if fix:
+        _fix(nodes, timeout)
+    return _drift_report(nodes, seconds=round(time.monotonic() - started, 1))
+
+
+def _fix(nodes: dict[str, dict[str, Any]], timeout: int) -> None:
+    """Highstate on the drifted nodes only; each becomes fixed (with what changed) or failed."""
+    drifted = sorted(node for node, verdict in nodes.items() if verdict["status"] == "drifted")
+    if not drifted:
+        return
+    _progress(f"fixing {', '.join(drifted)}: highstate")
+    started = time.monotonic()
+    for reply in _local_client().cmd_iter(
+        drifted, "state.apply", kwarg={"queue": True}, tgt_type="list", timeout=timeout
+    ):
+        for node, data in reply.items():
+            node_return = data.get("ret")
+            failures = _state_failures(node_return)
+            nodes[node].update(status="failed" if failures else "fixed", fixed=_fixed_states(node_return))
+            nodes[node]["errors"] = failures
+            _progress(f"  {node}: {nodes[node]['status']} ({time.monotonic() - started:.0f}s)")
+    for node in drifted:
+        if nodes[node]["status"] == "drifted":
+            nodes[node].update(status="failed", errors=[f"no answer to the highstate within {timeout}s"])
+
+
+def _is_scheduled_check(job: dict[str, Any]) -> bool:
+    """
+    A minion schedule's highstate test=True: its kwargs are stored as a plain dict, while
+    jobs published from the master mark theirs with ``__kwarg__`` (or pass "test=True").
+    """
+    arguments = job.get("Arguments")
+    if job.get("Function") != "state.apply" or not isinstance(arguments, list) or len(arguments) != 1:
+        return False
+    kwargs = arguments[0]
+    return isinstance(kwargs, dict) and kwargs.get("test") is True and "__kwarg__" not in kwargs
+
+
+def _age(start_time: str | None) -> str:
+    try:
+        started = datetime.datetime.strptime(start_time or "", "%Y, %b %d %H:%M:%S.%f")
+    except ValueError:
+        return "unknown age"
+    minutes = int((datetime.datetime.now() - started).total_seconds() // 60)
+    return f"{minutes} min ago" if minutes < 120 else f"{minutes // 60} h ago"
+
+
+def _last_checks(targets: list[str]) -> dict[str, dict[str, Any]]:
+    """Each node's newest scheduled check from the job cache, as a drift verdict with its age."""
+    nodes = {
+        node: {
+            "status": "unknown",
+            "states": [],
+            "errors": ["no scheduled check in the job cache (pillar drift:schedule:enabled, then highstate)"],
+        }
+        for node in targets
+    }
+    jobs = __salt__["jobs.list_jobs"]()
+    pending = set(targets)
+    for jid in sorted(jobs, reverse=True):
+        if not pending:
+            break
+        if not _is_scheduled_check(jobs[jid]):
+            continue
+        returns = __salt__["jobs.list_job"](jid).get("Result", {})
+        for node in sorted(pending & set(returns)):
+            nodes[node] = _drift_verdict({"ret": returns[node].get("return")}) | {
+                "checked_at": _job_time(jobs[jid].get("StartTime"), jid),
+                "age": _age(jobs[jid].get("StartTime")),
+            }
+            pending.discard(node)
+    return nodes

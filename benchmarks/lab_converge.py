@@ -1,6 +1,7 @@
 """
 Measure the offline lab: how long `cluster.up` takes (cold or warm), each of its steps, how
-many states it changed, and the memory of the whole lab. Prints numbers; asserts nothing.
+many states it changed, the memory of the whole lab, and how long `cluster.drift` (highstate
+test=True on all ten nodes) takes afterwards. Prints numbers; asserts nothing.
 
     python benchmarks/lab_converge.py          # warm: the lab is up; re-converge it
     python benchmarks/lab_converge.py --cold   # make down, then lab up + cluster.up from scratch
@@ -34,6 +35,11 @@ def cluster_up() -> tuple[float, dict]:
     return seconds, result
 
 
+def cluster_drift() -> tuple[float, dict]:
+    seconds, proc = timed(["salt-run", "cluster.drift", "--out=json", "--out-indent=-1"])
+    return seconds, json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def lab_memory_mib() -> dict[str, float]:
     """RSS of every process in each lab node (its nested containers included), in MiB.
 
@@ -54,6 +60,7 @@ def lab_memory_mib() -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cold", action="store_true", help="tear the lab down first and build it from scratch")
+    parser.add_argument("--drift-rounds", type=int, default=3, help="cluster.drift runs to time after cluster.up")
     args = parser.parse_args()
 
     if args.cold:
@@ -73,6 +80,12 @@ def main() -> int:
         print(f"  {step['step']:<12} {step['seconds']:7.1f} s  {sum(step['changed'].values()):4d} changed  {nodes}")
     if result.get("retcode"):
         print(f"FAILED: {result.get('comment')}")
+    for attempt in range(1, args.drift_rounds + 1):
+        seconds, report = cluster_drift()
+        print(
+            f"salt-run cluster.drift #{attempt}:     {seconds:7.1f} s wall, {report.get('seconds', 0):.1f} s checking; "
+            f"{report.get('summary')}"
+        )
     memory = lab_memory_mib()
     print(f"lab memory (RSS, {len(memory)} nodes):  {sum(memory.values()) / 1024:7.2f} GiB")
     for name, mib in sorted(memory.items()):

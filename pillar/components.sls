@@ -88,3 +88,11 @@ images:
   lb_tag: "1"
   lab:
     base_source: debootstrap
+
+drift:
+  # Every node checks its own highstate (test=True) on a schedule and returns the result to
+  # the master: `salt-run cluster.drift last=True` shows the latest per node, with its age.
+  schedule:
+    enabled: true
+    minutes: 30
+    splay: 300

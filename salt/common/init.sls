@@ -2,3 +2,4 @@ include:
   - .hosts
   - .packages
   - .ca
+  - drift

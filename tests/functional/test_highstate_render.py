@@ -20,7 +20,8 @@ def test_highstate_renders_every_formula_of_the_roles(rendered, node_id):
     highstate = rendered[node_id].highstate
     assert isinstance(highstate, dict), f"{node_id} did not render: {highstate}"
     rendered_sls = {chunk["__sls__"].split(".")[0] for chunk in highstate.values()}
-    wanted = {"common"} | {
+    # common includes the drift check's schedule (drift formula) on every node.
+    wanted = {"common", "drift"} | {
         sls.split(".")[0] for role in PLATFORM["nodes"][node_id]["roles"] for sls in PLATFORM["roles"][role]["states"]
     }
     assert rendered_sls == wanted
@@ -159,3 +160,11 @@ def test_docker_trusts_no_insecure_registry(rendered):
 def test_consul_template_reads_the_local_consul_agent_on_its_http_port(rendered):
     config = rendered["lb1"].file_content("lb-consul-template-config-file-managed")
     assert 'address = "127.0.0.1:8500"' in config
+
+
+def test_every_node_schedules_its_own_drift_check(rendered):
+    for node_id in NODE_IDS:
+        schedule = rendered[node_id].state("drift-check-scheduled")
+        assert schedule["function"] == "state.apply"
+        assert schedule["job_kwargs"] == {"test": True, "queue": True}
+        assert schedule["return_job"] is True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cluster
+import platform_drift
 import platform_status
 import pytest
 import topology
@@ -292,3 +293,140 @@ def test_pillar_render_errors_stop_everything(client, repo_pillar):
 
 def test_plan_without_arguments_reads_pillar():
     assert [step["step"] for step in cluster.plan()][:2] == ["artifacts", "registry"]
+
+
+def _chunk(state_id: str, result, changes=None, comment="", run_num=0) -> dict:
+    return {
+        "__id__": state_id,
+        "__sls__": "consul.config",
+        "__run_num__": run_num,
+        "name": f"/etc/{state_id}",
+        "result": result,
+        "changes": changes or {},
+        "comment": comment,
+    }
+
+
+class DriftClient(FakeClient):
+    """state.apply test=True answers per node; a highstate (fix) changes what drifted."""
+
+    def __init__(self, returns: dict):
+        super().__init__()
+        self.returns = returns
+        self.fixed: list[str] = []
+
+    def cmd_iter(self, targets, fun, arg=(), kwarg=None, tgt_type="list", timeout=None):
+        for node in targets:
+            if kwarg.get("test"):
+                if node in self.returns:
+                    yield {node: {"ret": self.returns[node], "retcode": 0}}
+            else:
+                self.fixed.append(node)
+                yield {node: {"ret": {"f": _chunk("consul-config-file-managed", True, {"diff": "-x"})}, "retcode": 0}}
+
+
+CLEAN = {"f": _chunk("consul-config-file-managed", True)}
+DRIFTED = {
+    "file_|-consul-config-file-managed_|-/etc/consul.d/platform.json_|-managed": _chunk(
+        "consul-config-file-managed", None, {"diff": "-// edited"}, "set to be changed", 1
+    ),
+    "service_|-consul-service-running_|-consul_|-running": _chunk(
+        "consul-service-running", None, {}, "Service is set to be restarted", 2
+    ),
+    "pkg_|-zookeeper-package-installed_|-zookeeperd_|-installed": _chunk("zookeeper-package-installed", True),
+}
+
+
+def test_drift_names_each_pending_state_with_its_diff_and_exits_2(monkeypatch):
+    nodes = ["lb1", "lb2", "mm1", "mm2", "mm3", "ms1", "ms2", "ms3", "ms4", "registry"]
+    fake = DriftClient({node: (DRIFTED if node == "ms2" else CLEAN) for node in nodes})
+    monkeypatch.setattr(cluster, "_local_client", lambda: fake)
+    result = cluster.drift()
+    data = result["data"]
+    assert result["outputter"] == "platform_drift"
+    assert data["retcode"] == 2 and cluster.__context__["retcode"] == 2
+    assert {node: v["status"] for node, v in data["nodes"].items() if v["status"] != "clean"} == {"ms2": "drifted"}
+    assert [(s["id"], s["function"], s["change"]) for s in data["nodes"]["ms2"]["states"]] == [
+        ("consul-config-file-managed", "file.managed", "-// edited"),
+        ("consul-service-running", "service.running", "Service is set to be restarted"),
+    ]
+    assert data["summary"] == "10 nodes: 9 clean, 1 drifted (ms2)"
+    assert fake.fixed == []
+
+
+def test_drift_fix_applies_the_highstate_on_the_drifted_nodes_only(monkeypatch):
+    fake = DriftClient({node: (DRIFTED if node in ("ms2", "lb2") else CLEAN) for node in ["lb1", "lb2", "ms2"]})
+    monkeypatch.setattr(cluster, "_local_client", lambda: fake)
+    data = cluster.drift(tgt="lb*,ms2", fix=True)["data"]
+    assert sorted(fake.fixed) == ["lb2", "ms2"]
+    assert data["retcode"] == 0
+    assert data["nodes"]["ms2"]["status"] == "fixed"
+    assert data["nodes"]["ms2"]["fixed"][0]["id"] == "consul-config-file-managed"
+    assert data["nodes"]["lb1"]["status"] == "clean"
+
+
+@pytest.mark.parametrize(
+    ("node_return", "status"),
+    [
+        (["Rendering SLS 'base:consul' failed: mapping values are not allowed"], "render-error"),
+        (['The function "state.apply" is running as PID 8222 and was started at ...'], "failed"),
+        ({"f": _chunk("consul-service-running", False, comment="Service consul failed to start")}, "failed"),
+    ],
+)
+def test_drift_errors_exit_1(monkeypatch, node_return, status):
+    fake = DriftClient({"ms1": node_return, "ms2": CLEAN})
+    monkeypatch.setattr(cluster, "_local_client", lambda: fake)
+    data = cluster.drift(tgt="ms1,ms2")["data"]
+    assert data["nodes"]["ms1"]["status"] == status
+    assert data["retcode"] == 1
+
+
+def test_drift_counts_a_silent_node_as_unreachable(monkeypatch):
+    fake = DriftClient({"ms2": CLEAN})
+    monkeypatch.setattr(cluster, "_local_client", lambda: fake)
+    data = cluster.drift(tgt="ms1,ms2")["data"]
+    assert data["nodes"]["ms1"] == {"status": "unreachable", "states": [], "errors": ["no answer"]}
+    assert data["retcode"] == 1
+
+
+def test_drift_of_an_unknown_target_checks_nothing(client):
+    result = cluster.drift(tgt="nope*")
+    assert result["retcode"] == 1
+    assert "tgt='nope*' matches no node of pillar platform:nodes" in result["comment"]
+    assert client.calls == []
+
+
+def test_drift_last_reads_the_newest_scheduled_check_per_node(client, monkeypatch):
+    jobs = {
+        "20261126100000000000": {"Function": "state.apply", "Arguments": [{"test": True, "queue": True}],
+                                 "StartTime": "2026, Nov 26 10:00:00.000000"},
+        "20261126110000000000": {"Function": "state.apply", "Arguments": [{"test": True, "__kwarg__": True}],
+                                 "StartTime": "2026, Nov 26 11:00:00.000000"},
+        "20261126090000000000": {"Function": "state.apply", "Arguments": [{"test": True, "queue": True}],
+                                 "StartTime": "2026, Nov 26 09:00:00.000000"},
+    }  # fmt: skip
+    results = {
+        "20261126100000000000": {"ms2": {"return": DRIFTED}},
+        "20261126090000000000": {"ms2": {"return": CLEAN}, "ms1": {"return": CLEAN}},
+    }
+    monkeypatch.setitem(cluster.__salt__, "jobs.list_jobs", lambda: jobs)
+    monkeypatch.setitem(cluster.__salt__, "jobs.list_job", lambda jid: {"Result": results.get(jid, {})})
+    data = cluster.drift(tgt="ms1,ms2,ms3", last=True)["data"]
+    assert data["nodes"]["ms2"]["status"] == "drifted"
+    assert data["nodes"]["ms2"]["checked_at"] == "2026-11-26 10:00:00"
+    assert data["nodes"]["ms1"]["status"] == "clean"
+    assert data["nodes"]["ms3"]["status"] == "unknown"
+    assert data["retcode"] == 1
+    assert client.calls == []
+
+
+def test_drift_report_prints_the_diff_under_the_state(monkeypatch):
+    fake = DriftClient({"ms2": DRIFTED})
+    monkeypatch.setattr(cluster, "_local_client", lambda: fake)
+    text = platform_drift.output(cluster.drift(tgt="ms2")["data"])
+    assert text.splitlines()[:3] == [
+        "ms2: drifted",
+        "  consul-config-file-managed (file.managed) /etc/consul-config-file-managed",
+        "    -// edited",
+    ]
+    assert text.splitlines()[-1].startswith("1 node: 0 clean, 1 drifted (ms2) in ")
