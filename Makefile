@@ -47,8 +47,9 @@ up: deps
 lab-test: deps
 	. ./activate && $(VENV)/bin/pytest tests/lab
 
+# Everything the lab made goes; `make down KEEP_IMAGES=1` keeps the node images (a faster next `make up`).
 down: deps
-	. ./activate && $(VENV)/bin/python lab/lab.py down
+	. ./activate && $(VENV)/bin/python lab/lab.py down $(if $(KEEP_IMAGES),--keep-images)
 
 clean:
 	rm -rf $(VENV) .salt .pytest_cache .ruff_cache

@@ -132,7 +132,8 @@ def build_rootfs() -> None:
             if source.is_file():
                 shutil.copy(source, pathlib.Path(rootfs, "etc/apt", source.relative_to("/etc/apt")))
         tar = subprocess.Popen(["tar", "-C", rootfs, "--numeric-owner", "-c", "."], stdout=subprocess.PIPE)
-        run("docker", "import", "-", ROOTFS_IMAGE, stdin=tar.stdout, stdout=subprocess.DEVNULL)
+        run("docker", "import", "--change", f"LABEL {LABEL}=rootfs", "-", ROOTFS_IMAGE, stdin=tar.stdout,
+            stdout=subprocess.DEVNULL)  # fmt: skip
         if tar.wait() != 0:
             sys.exit("could not pack the debootstrapped rootfs")
 
@@ -145,7 +146,7 @@ def build_node_image(ref: str, master_ip: str) -> None:
     with tempfile.TemporaryDirectory() as context:
         shutil.copytree(NODE_CONTEXT, context, dirs_exist_ok=True)
         shutil.copy(host_ca_bundle(), pathlib.Path(context) / "host-ca-bundle.crt")
-        run("docker", "build", "--quiet", "--build-arg", f"ROOTFS={ROOTFS_IMAGE}",
+        run("docker", "build", "--quiet", "--label", f"{LABEL}=node", "--build-arg", f"ROOTFS={ROOTFS_IMAGE}",
             "--build-arg", f"SALT_PACKAGES={SALT_PACKAGES}", "--build-arg", f"MASTER_IP={master_ip}",
             "-t", ref, context, stdout=subprocess.DEVNULL)  # fmt: skip
 
@@ -323,7 +324,19 @@ def down(args: argparse.Namespace) -> int:
                 break
             time.sleep(1)
     shutil.rmtree(STATE_DIR, ignore_errors=True)
-    say("lab removed (the cached base images platform-lab/* stay; `docker rmi` them to rebuild)")
+    link = pathlib.Path("/srv/platform")
+    if link.is_symlink() and link.resolve() == REPO:
+        link.unlink()
+    if args.keep_images:
+        say("lab removed; the node images platform-lab/* stay for the next `make up`")
+        return 0
+    if shutil.which("docker") and run("docker", "info", check=False, capture=True).returncode == 0:
+        images = run("docker", "images", "-q", "--filter", f"reference={LABEL}/*", check=False, capture=True).stdout
+        if images.split():
+            run("docker", "rmi", "-f", *sorted(set(images.split())), check=False, capture=True)
+        # Earlier node images whose tag moved on (untagged, still labelled); nobody else's.
+        run("docker", "image", "prune", "-f", "--filter", f"label={LABEL}", check=False, capture=True)
+    say("lab removed: nodes, volumes, network, master state, /srv/platform and the node images")
     return 0
 
 
@@ -333,7 +346,11 @@ def main() -> int:
     up_parser = commands.add_parser("up", help="build and start the lab, then salt-run cluster.up")
     up_parser.add_argument("--no-converge", action="store_true", help="stop once every node's key is accepted")
     up_parser.set_defaults(func=up)
-    commands.add_parser("down", help="remove nodes, volumes, network and master state").set_defaults(func=down)
+    down_parser = commands.add_parser("down", help="remove nodes, volumes, network, master state and images")
+    down_parser.add_argument(
+        "--keep-images", action="store_true", help="keep the node images, so the next `up` skips building them"
+    )
+    down_parser.set_defaults(func=down)
     commands.add_parser("docker", help="install and start the Docker engine only").set_defaults(func=docker)
     args = parser.parse_args()
     return args.func(args)
