@@ -499,6 +499,12 @@ def _change(chunk: dict[str, Any]) -> str:
     return str(chunk.get("comment", "")).strip()
 
 
+def _in_run_order(node_return: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """A state return's chunks in the order they ran."""
+    chunks = [(key, chunk) for key, chunk in node_return.items() if isinstance(chunk, dict)]
+    return sorted(chunks, key=lambda item: item[1].get("__run_num__", 0))
+
+
 def _drift_verdict(reply: dict[str, Any] | None) -> dict[str, Any]:
     """One node's ``state.apply test=True`` return as clean, drifted, failed or render-error."""
     if reply is None:
@@ -510,9 +516,7 @@ def _drift_verdict(reply: dict[str, Any] | None) -> dict[str, Any]:
         busy = any("is running as PID" in error for error in errors)
         return {"status": "failed" if busy else "render-error", "states": [], "errors": errors}
     pending, errors = [], []
-    for key, chunk in sorted(node_return.items(), key=lambda item: item[1].get("__run_num__", 0)):
-        if not isinstance(chunk, dict):
-            continue
+    for key, chunk in _in_run_order(node_return):
         state = {
             "id": chunk.get("__id__", key),
             "function": _state_function(key),
@@ -533,8 +537,8 @@ def _fixed_states(node_return: Any) -> list[dict[str, Any]]:
     return [
         {"id": chunk.get("__id__", key), "function": _state_function(key), "name": chunk.get("name", "")}
         | {"change": _change(chunk)}
-        for key, chunk in sorted(node_return.items(), key=lambda item: item[1].get("__run_num__", 0))
-        if isinstance(chunk, dict) and chunk.get("changes")
+        for key, chunk in _in_run_order(node_return)
+        if chunk.get("changes")
     ]
 
 

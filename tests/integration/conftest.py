@@ -26,6 +26,11 @@ NODES = {
     "m3": {"ip": "192.168.33.13", "zookeeper_id": 3, "roles": ["zookeeper", "consul-server", "mesos-master"]},
     "a1": {"ip": "192.168.33.14", "env": "test", "roles": ["mesos-agent", "nfs-server"]},
 }
+# This host has systemctl but no systemd as PID 1: Salt then loads systemd_service as `service`
+# in "offline" mode, where service.running and service.dead do nothing ("Running in OFFLINE
+# mode. Nothing to do"), so a stopped service could never show as drift. Without it the
+# provider is debian_service: `service <name> start|stop|status` on an /etc/init.d script.
+MINION_OVERRIDES = {"disable_modules": ["systemd_service"]}
 ROLES = ["registry", "image-builder", "zookeeper", "consul-server", "mesos-master", "mesos-agent", "nfs-server"]
 
 
@@ -86,7 +91,7 @@ def platform(salt_factories):
         "platform_minion_wait": 60,
     }
     master = salt_factories.salt_master_daemon("it-master", overrides=overrides)
-    minions = [master.salt_minion_daemon(node_id) for node_id in NODES]
+    minions = [master.salt_minion_daemon(node_id, overrides=MINION_OVERRIDES) for node_id in NODES]
     with master.started():
         started = [minion.started() for minion in minions]
         for context in started:
