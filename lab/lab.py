@@ -331,9 +331,13 @@ def down(args: argparse.Namespace) -> int:
         say("lab removed; the node images platform-lab/* stay for the next `make up`")
         return 0
     if shutil.which("docker") and run("docker", "info", check=False, capture=True).returncode == 0:
-        images = run("docker", "images", "-q", "--filter", f"reference={LABEL}/*", check=False, capture=True).stdout
-        if images.split():
-            run("docker", "rmi", "-f", *sorted(set(images.split())), check=False, capture=True)
+        # Node images first, then the root filesystems they are built on (a parent image with
+        # children cannot be removed).
+        for _ in range(3):
+            listed = run("docker", "images", "-q", "--filter", f"reference={LABEL}/*", check=False, capture=True)
+            if not listed.stdout.split():
+                break
+            run("docker", "rmi", "-f", *sorted(set(listed.stdout.split())), check=False, capture=True)
         # Earlier node images whose tag moved on (untagged, still labelled); nobody else's.
         run("docker", "image", "prune", "-f", "--filter", f"label={LABEL}", check=False, capture=True)
     say("lab removed: nodes, volumes, network, master state, /srv/platform and the node images")
