@@ -112,7 +112,7 @@ def marathon(repo_pillar):
 
 
 @pytest.fixture
-def configure_loader_modules(repo_pillar, marathon, registry_tags):
+def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch):
     module_funcs = {
         "cp.get_file_str": _file_from_state_tree,
         "slsutil.merge": salt.modules.slsutil.merge,
@@ -157,7 +157,7 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags):
             assert fun == "registry.has_tag", fun
             return {target: arg[1] in registry_tags}
 
-    app_runner.salt.client.get_local_client = lambda conf_file: Client()
+    monkeypatch.setattr(app_runner.salt.client, "get_local_client", lambda conf_file: Client())
     return {
         app_runner: {
             "__opts__": {"conf_file": "/dev/null"},
