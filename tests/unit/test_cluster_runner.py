@@ -112,7 +112,7 @@ def test_plan_highstates_every_node_exactly_once(repo_pillar):
     }
 
 
-def test_up_applies_steps_in_order(client, deployed):
+def test_up_applies_steps_in_order(client, deployed, repo_pillar):
     result = cluster.up()
     assert result["retcode"] == 0, result
     assert client.applied == [
@@ -126,7 +126,8 @@ def test_up_applies_steps_in_order(client, deployed):
         (("registry",), "images.app", False),
     ]
     assert [step["step"] for step in result["steps"]][-2:] == ["verify", "deploy"]
-    assert deployed == [("test", "1.0.0"), ("production", "1.0.0")]
+    version = repo_pillar["app"]["version"]
+    assert deployed == [("test", version), ("production", version)]
 
 
 def test_invalid_pillar_applies_nothing(client, repo_pillar):

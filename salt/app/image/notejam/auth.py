@@ -49,6 +49,18 @@ def local_target(target: str | None) -> str:
     return url_for("notes.all_notes")
 
 
+def new_password_errors(field: str, password: str, confirmation: str) -> dict[str, str]:
+    """What is wrong with a new password (form field ``field``) and its confirmation, by field."""
+    errors = {}
+    if not password:
+        errors[field] = REQUIRED
+    if not confirmation:
+        errors["confirm_password"] = REQUIRED
+    elif password and confirmation != password:
+        errors["confirm_password"] = "Passwords do not match."
+    return errors
+
+
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
@@ -64,12 +76,7 @@ def signup() -> str | Response:
             errors["email"] = REQUIRED
         elif not EMAIL_PATTERN.match(email):
             errors["email"] = "Enter a valid email address."
-        if not password:
-            errors["password"] = REQUIRED
-        if not confirmation:
-            errors["confirm_password"] = REQUIRED
-        elif password and confirmation != password:
-            errors["confirm_password"] = "Passwords do not match."
+        errors.update(new_password_errors("password", password, confirmation))
         if not errors:
             try:
                 get_db().execute(
@@ -118,12 +125,7 @@ def settings() -> str | Response:
             errors["current_password"] = REQUIRED
         elif not check_password_hash(g.user["password_hash"], current):
             errors["current_password"] = "The current password is wrong."
-        if not new:
-            errors["new_password"] = REQUIRED
-        if not confirmation:
-            errors["confirm_password"] = REQUIRED
-        elif new and confirmation != new:
-            errors["confirm_password"] = "Passwords do not match."
+        errors.update(new_password_errors("new_password", new, confirmation))
         if not errors:
             get_db().execute("UPDATE users SET password_hash = ? WHERE id = ?", (hash_password(new), g.user["id"]))
             flash("Your password is changed.")
