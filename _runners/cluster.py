@@ -592,7 +592,8 @@ def drift(tgt: Any = None, fix: bool = False, last: bool = False, timeout: int |
         return _fail({}, str(exc))
     if last:
         return _drift_report(_last_checks(targets), last=True)
-    timeout = int(timeout or __opts__.get("platform_step_timeout", 1800))
+    # A dry run takes seconds per node; a node silent for this long counts as unreachable.
+    timeout = int(timeout or __opts__.get("platform_drift_timeout", 300))
     started = time.monotonic()
     _progress(f"highstate test=True on {', '.join(targets)}")
     nodes = {node: _drift_verdict(None) for node in targets}
