@@ -16,6 +16,7 @@ import json
 import os
 import pathlib
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -171,12 +172,27 @@ def master_pid() -> int | None:
         return None
 
 
-def ensure_master() -> None:
+def port_taken(address: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError:
+            return True
+    return False
+
+
+def ensure_master(master_ip: str) -> None:
     # The lab's site pillar: components take their `lab:` sources (stand-ins, debootstrap).
     SITE_PILLAR.parent.mkdir(parents=True, exist_ok=True)
     SITE_PILLAR.write_text("# Written by lab/lab.py: this master drives the offline lab.\nplatform:\n  site: lab\n")
     if master_pid():
         return
+    if port_taken(master_ip, 4506):
+        sys.exit(
+            f"another salt-master already listens on {master_ip}:4506 (a lab started from another checkout?); "
+            "run `make down` in that checkout, or stop it, then `make up` again"
+        )
     say("starting salt-master on the host")
     (STATE_DIR / "log").mkdir(parents=True, exist_ok=True)
     with open(STATE_DIR / "log" / "master.out", "a") as log:
@@ -276,7 +292,7 @@ def up(args: argparse.Namespace) -> int:
     image = node_image_ref(plat["master_ip"])
     build_node_image(image, plat["master_ip"])
     ensure_network(plat)
-    ensure_master()
+    ensure_master(plat["master_ip"])
     ensure_nodes(plat, image)
     node_ids = sorted(plat["nodes"])
     say(f"waiting for the keys of {len(node_ids)} nodes")
