@@ -191,26 +191,37 @@ def _changed(node_return: Any, test: bool) -> int:
 
 
 def _apply(targets: list[str], sls: str, test: bool, timeout: int) -> dict[str, dict[str, Any]]:
-    """Apply highstate (or ``sls``) on ``targets`` in parallel; a verdict per node."""
+    """
+    Apply highstate (or ``sls``) on ``targets`` in parallel; a verdict per node, with the
+    states that changed. A state run in progress on a node (its scheduled drift check) is
+    waited for (``queue``) rather than counted as a failure.
+    """
     client = _local_client()
     arg = [sls] if sls else []
     verdicts: dict[str, dict[str, Any]] = {}
     started = time.monotonic()
     for reply in client.cmd_iter(
-        targets, "state.apply", arg=arg, kwarg={"test": test}, tgt_type="list", timeout=timeout
+        targets, "state.apply", arg=arg, kwarg={"test": test, "queue": True}, tgt_type="list", timeout=timeout
     ):
         for node_id, data in reply.items():
             node_return = data.get("ret")
             failures = _state_failures(node_return)
             if data.get("retcode") not in (0, None) and not failures and not test:
                 failures = [f"state.apply exited with retcode {data.get('retcode')}: {node_return}"]
-            verdicts[node_id] = {"result": not failures, "changed": _changed(node_return, test), "failures": failures}
+            verdicts[node_id] = {
+                "result": not failures,
+                "changed": _changed(node_return, test),
+                "failures": failures,
+                "changed_states": _changed_states(node_return),
+            }
             status = "ok" if not failures else "FAILED"
             _progress(
                 f"  {node_id}: {status}, {verdicts[node_id]['changed']} changed ({time.monotonic() - started:.0f}s)"
             )
     for node_id in targets:
-        verdicts.setdefault(node_id, {"result": False, "changed": 0, "failures": [f"no answer within {timeout}s"]})
+        verdicts.setdefault(
+            node_id, {"result": False, "changed": 0, "failures": [f"no answer within {timeout}s"], "changed_states": []}
+        )
     return verdicts
 
 
@@ -515,31 +526,32 @@ def _drift_verdict(reply: dict[str, Any] | None) -> dict[str, Any]:
         # Another state run held the node (a list return too, but not a render error).
         busy = any("is running as PID" in error for error in errors)
         return {"status": "failed" if busy else "render-error", "states": [], "errors": errors}
-    pending, errors = [], []
-    for key, chunk in _in_run_order(node_return):
-        state = {
-            "id": chunk.get("__id__", key),
-            "function": _state_function(key),
-            "name": chunk.get("name", ""),
-            "sls": chunk.get("__sls__", ""),
-        }
-        if chunk.get("result") is False:
-            errors.append(f"{state['id']} ({state['function']}): {str(chunk.get('comment', '')).strip()}")
-        elif chunk.get("result") is None or chunk.get("changes"):
-            pending.append(state | {"change": _change(chunk)})
+    errors = _state_failures(node_return)
+    pending = [
+        _state_entry(key, chunk)
+        for key, chunk in _in_run_order(node_return)
+        if chunk.get("result") is None or (chunk.get("result") and chunk.get("changes"))
+    ]
     status = "failed" if errors else "drifted" if pending else "clean"
     return {"status": status, "states": pending, "errors": errors}
 
 
-def _fixed_states(node_return: Any) -> list[dict[str, Any]]:
+def _state_entry(key: str, chunk: dict[str, Any]) -> dict[str, Any]:
+    """A state as reports name it: id, function, name, sls, and what it would change or changed."""
+    return {
+        "id": chunk.get("__id__", key),
+        "function": _state_function(key),
+        "name": chunk.get("name", ""),
+        "sls": chunk.get("__sls__", ""),
+        "change": _change(chunk),
+    }
+
+
+def _changed_states(node_return: Any) -> list[dict[str, Any]]:
+    """The states of a state return that changed something."""
     if not isinstance(node_return, dict):
         return []
-    return [
-        {"id": chunk.get("__id__", key), "function": _state_function(key), "name": chunk.get("name", "")}
-        | {"change": _change(chunk)}
-        for key, chunk in _in_run_order(node_return)
-        if chunk.get("changes")
-    ]
+    return [_state_entry(key, chunk) for key, chunk in _in_run_order(node_return) if chunk.get("changes")]
 
 
 def _drift_report(nodes: dict[str, dict[str, Any]], **extra: Any) -> dict[str, Any]:
@@ -615,19 +627,12 @@ def _fix(nodes: dict[str, dict[str, Any]], timeout: int) -> None:
     if not drifted:
         return
     _progress(f"fixing {', '.join(drifted)}: highstate")
-    started = time.monotonic()
-    for reply in _local_client().cmd_iter(
-        drifted, "state.apply", kwarg={"queue": True}, tgt_type="list", timeout=timeout
-    ):
-        for node, data in reply.items():
-            node_return = data.get("ret")
-            failures = _state_failures(node_return)
-            nodes[node].update(status="failed" if failures else "fixed", fixed=_fixed_states(node_return))
-            nodes[node]["errors"] = failures
-            _progress(f"  {node}: {nodes[node]['status']} ({time.monotonic() - started:.0f}s)")
-    for node in drifted:
-        if nodes[node]["status"] == "drifted":
-            nodes[node].update(status="failed", errors=[f"no answer to the highstate within {timeout}s"])
+    for node, verdict in _apply(drifted, "", test=False, timeout=timeout).items():
+        nodes[node].update(
+            status="fixed" if verdict["result"] else "failed",
+            fixed=verdict["changed_states"],
+            errors=verdict["failures"],
+        )
 
 
 def _is_scheduled_check(job: dict[str, Any]) -> bool:
