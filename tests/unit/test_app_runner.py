@@ -12,8 +12,6 @@ import salt.modules.slsutil
 import topology
 from salt.exceptions import CommandExecutionError
 
-from tests.unit.test_apps import _file_from_state_tree
-
 ENV_HOSTS = {"test": ["ms1", "ms2"], "production": ["ms3", "ms4"]}
 
 
@@ -112,15 +110,7 @@ def marathon(repo_pillar):
 
 
 @pytest.fixture
-def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch):
-    module_funcs = {
-        "cp.get_file_str": _file_from_state_tree,
-        "slsutil.merge": salt.modules.slsutil.merge,
-        "topology.component": topology.component,
-        "topology.settings": topology.settings,
-        "topology.registry": topology.registry,
-        "topology.nodes": topology.nodes,
-    }
+def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, topology_funcs):
 
     def unreachable(*args, **kwargs):
         raise CommandExecutionError("Marathon is unreachable: tried http://192.168.33.11:8080 (ConnectionError)")
@@ -167,8 +157,8 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch):
                 "cluster.validate": lambda: {"retcode": 0},
             },
         },
-        apps: {"__pillar__": repo_pillar, "__salt__": module_funcs},
-        topology: {"__pillar__": repo_pillar, "__salt__": module_funcs},
+        apps: {"__pillar__": repo_pillar, "__salt__": topology_funcs},
+        topology: {"__pillar__": repo_pillar, "__salt__": topology_funcs},
         salt.modules.slsutil: {},
     }
 

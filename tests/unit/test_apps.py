@@ -16,24 +16,11 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 VALIDATE_APP = REPO.parent / "shared" / "reference" / "marathon" / "validate_app.py"
 
 
-def _file_from_state_tree(url: str) -> str:
-    path = REPO / "salt" / url.removeprefix("salt://")
-    return path.read_text() if path.exists() else ""
-
-
 @pytest.fixture
-def configure_loader_modules(repo_pillar):
-    salt_funcs = {
-        "cp.get_file_str": _file_from_state_tree,
-        "slsutil.merge": salt.modules.slsutil.merge,
-        "topology.component": topology.component,
-        "topology.settings": topology.settings,
-        "topology.registry": topology.registry,
-        "topology.nodes": topology.nodes,
-    }
+def configure_loader_modules(repo_pillar, topology_funcs):
     return {
-        apps: {"__pillar__": repo_pillar, "__salt__": salt_funcs},
-        topology: {"__pillar__": repo_pillar, "__salt__": salt_funcs},
+        apps: {"__pillar__": repo_pillar, "__salt__": topology_funcs},
+        topology: {"__pillar__": repo_pillar, "__salt__": topology_funcs},
         salt.modules.slsutil: {},
     }
 

@@ -1,0 +1,30 @@
+"""Unit-test fixtures: the execution modules that read the state tree, loaded without a daemon."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+import salt.modules.slsutil
+import topology
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def file_from_state_tree(url: str) -> str:
+    """cp.get_file_str against the repository's salt/ directory."""
+    path = REPO / "salt" / url.removeprefix("salt://")
+    return path.read_text() if path.exists() else ""
+
+
+@pytest.fixture
+def topology_funcs() -> dict:
+    """__salt__ for modules that read formula settings and the topology (apps, topology)."""
+    return {
+        "cp.get_file_str": file_from_state_tree,
+        "slsutil.merge": salt.modules.slsutil.merge,
+        "topology.component": topology.component,
+        "topology.settings": topology.settings,
+        "topology.registry": topology.registry,
+        "topology.nodes": topology.nodes,
+    }
