@@ -66,7 +66,7 @@ def consul(node: dict) -> dict[str, Any]:
 
 
 def mesos_master(node: dict) -> dict[str, Any]:
-    port = _settings("mesos")["master"]["flags"]["port"]
+    port = _settings("mesos")["master"]["port"]
     state = _http(f"http://{node['ip']}:{port}/master/state").json()
     agents = [agent for agent in state.get("slaves", []) if agent.get("active", True)]
     kind = "stand-in" if _stand_in("mesos") else "mesos"

@@ -25,7 +25,7 @@ def agents(pillar: dict | None = None) -> list[dict[str, Any]]:
         salt-call mesos.agents
     """
     pillar = pillar if pillar is not None else __pillar__
-    port = __salt__["topology.settings"]("mesos", pillar)["master"]["flags"]["port"]
+    port = __salt__["topology.settings"]("mesos", pillar)["master"]["port"]
     masters = __salt__["topology.nodes"]("mesos-master", pillar.get("platform", {}))
     tried = []
     for name, node in sorted(masters.items()):

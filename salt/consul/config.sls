@@ -38,3 +38,21 @@ consul-config-file-managed:
     - check_cmd: consul validate -config-format=json
     - require:
       - pkg: consul-package-installed
+
+consul-log-level-file-managed:
+  file.managed:
+    - name: {{ consul.log_level_file }}
+    - contents: 'log_level = "{{ consul.log_level }}"'
+    - mode: "0644"
+    - require:
+      - pkg: consul-package-installed
+
+{#- Consul reads every file in its config dir: a file dropped there changes the agent, so the
+    directory is managed wholesale and anything but the two files above is drift. #}
+consul-config-dir-cleaned:
+  file.directory:
+    - name: {{ consul.config_dir }}
+    - clean: true
+    - require:
+      - file: consul-config-file-managed
+      - file: consul-log-level-file-managed

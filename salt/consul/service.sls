@@ -12,3 +12,5 @@ consul-service-running:
       - pkg: consul-package-installed
       - file: consul-environment-file-managed
       - file: consul-config-file-managed
+      - file: consul-log-level-file-managed
+      - file: consul-config-dir-cleaned

@@ -26,6 +26,15 @@ keepalived-config-file-managed:
         vip: {{ platform.vip }}/{{ platform.network.split('/')[1] }}
     - require:
       - pkg: keepalived-package-installed
+
+keepalived-config-dir-cleaned:
+  file.directory:
+    - name: {{ keepalived.config_dir }}
+    - clean: true
+    # Shipped by the package and never read: kept, so a reinstall does not bring it back as drift.
+    - exclude_pat: keepalived.conf.sample
+    - require:
+      - file: keepalived-config-file-managed
 {%- else %}
 
 keepalived-config-file-managed:

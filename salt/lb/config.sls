@@ -19,3 +19,12 @@ lb-nginx-template-file-managed:
         lb: {{ lb | json }}
         environments: {{ platform.environments | json }}
         domain: {{ platform.domain | json }}
+
+{#- Bound into the LB container as a whole: nothing but the two files above belongs there. #}
+lb-config-dir-cleaned:
+  file.directory:
+    - name: {{ lb.config_dir }}
+    - clean: true
+    - require:
+      - file: lb-consul-template-config-file-managed
+      - file: lb-nginx-template-file-managed

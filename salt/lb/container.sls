@@ -23,3 +23,4 @@ lb-container-running:
     - watch:
       - file: lb-consul-template-config-file-managed
       - file: lb-nginx-template-file-managed
+      - file: lb-config-dir-cleaned

@@ -16,5 +16,9 @@ marathon-env-file-managed:
     - template: jinja
     - context:
         flags: {{ flags | json }}
+        # libprocess binds the scheduler to what the hostname resolves to; Vagrant's
+        # `127.0.1.1 <fqdn>` line in /etc/hosts would make it loopback, and a scheduler the
+        # masters cannot reach never registers.
+        libprocess_ip: {{ this_node.ip }}
     - require:
       - sls: marathon.package

@@ -1,5 +1,6 @@
 {%- from "mesos/map.jinja" import mesos with context %}
 {%- from "mesos/flags.jinja" import flag_files with context %}
+{%- from "nfs/map.jinja" import nfs with context %}
 {%- set this_node = salt['topology.node']() %}
 {#- Marathon places each environment's app on its agents through the env attribute. #}
 {%- set flags = salt['slsutil.merge']({
@@ -17,6 +18,19 @@ include:
 {%- endif %}
 {{ flag_files('agent', mesos.agent.conf_dir, flags) }}
 {%- if not mesos.stand_in %}
+{%-   if 'nfs-client' in this_node.roles %}
+
+{#- The app's tasks bind the shared storage: an agent that starts before it is mounted would
+    run them on the local, empty directory beneath. Salt's service states reload systemd
+    when a unit's drop-in changes. #}
+mesos-agent-unit-requires-shared-storage-managed:
+  file.managed:
+    - name: /etc/systemd/system/{{ mesos.agent.service }}.service.d/platform-storage.conf
+    - contents: |
+        [Unit]
+        RequiresMountsFor={{ nfs.export }}
+    - makedirs: true
+{%-   endif %}
 
 mesos-agent-service-running:
   service.running:
@@ -25,6 +39,9 @@ mesos-agent-service-running:
     - require:
       # The docker containerizer needs a running engine when the agent starts.
       - service: docker-service-running
+{%-   if 'nfs-client' in this_node.roles %}
+      - file: mesos-agent-unit-requires-shared-storage-managed
+{%-   endif %}
     - watch:
       - file: mesos-zk-file-managed
       - file: mesos-agent-flag-*

@@ -16,7 +16,7 @@ standin-master-unit-managed:
         install_dir: {{ standin.install_dir }}
         arguments: >-
           master --zk {{ standin.zk }} --hostname {{ this_node.fqdn }} --ip {{ this_node.ip }}
-          --marathon-port {{ marathon.http_port }} --mesos-port {{ mesos.master.flags.port }}
+          --marathon-port {{ marathon.http_port }} --mesos-port {{ mesos.master.port }}
 
 standin-master-service-running:
   service.running:

@@ -168,3 +168,55 @@ def test_every_node_schedules_its_own_drift_check(rendered):
         assert schedule["function"] == "state.apply"
         assert schedule["job_kwargs"] == {"test": True, "queue": True}
         assert schedule["return_job"] is True
+
+
+def test_no_flag_file_repeats_what_the_init_wrapper_passes(rendered):
+    """mesos-init-wrapper passes the master --zk, --port and --log_dir, the agent --master and
+    --log_dir, from /etc/default/mesos*: a flag file of the same name makes Mesos exit ("Flag
+    'port' is already loaded") and restart forever."""
+    passed_by_wrapper = {"master": {"zk", "port", "log_dir"}, "agent": {"master", "log_dir"}}
+    for node_id, daemon in (("mm1", "master"), ("ms2", "agent")):
+        flag_files = {
+            rendered[node_id].state(state_id)["name"].rsplit("/", 1)[-1]
+            for state_id in rendered[node_id].highstate
+            if state_id.startswith(f"mesos-{daemon}-flag-") and state_id.endswith("-file-managed")
+        }
+        assert flag_files, f"{node_id} has no {daemon} flag files"
+        assert not {name.lstrip("?") for name in flag_files} & passed_by_wrapper[daemon], (node_id, sorted(flag_files))
+
+
+@pytest.mark.parametrize("node_id", ["ms1", "ms4"])
+def test_agents_run_without_systemd_support_on_cgroup_v2(rendered, node_id):
+    state = rendered[node_id].state("mesos-agent-flag-systemd_enable_support-file-managed")
+    assert state["name"] == "/etc/mesos-slave/?no-systemd_enable_support"
+
+
+def test_marathon_runs_tasks_as_root_and_binds_libprocess_to_the_node_ip(rendered):
+    defaults = rendered["mm3"].file_content("marathon-env-file-managed").splitlines()
+    assert "MARATHON_MESOS_USER=root" in defaults
+    assert "LIBPROCESS_IP=192.168.33.13" in defaults
+
+
+def test_nfs_clients_start_their_agent_only_with_the_shared_storage_mounted(rendered):
+    drop_in = rendered["ms3"].state("mesos-agent-unit-requires-shared-storage-managed")
+    assert drop_in["name"] == "/etc/systemd/system/mesos-slave.service.d/platform-storage.conf"
+    assert "RequiresMountsFor=/data" in drop_in["contents"]
+    assert "mesos-agent-unit-requires-shared-storage-managed" not in rendered["ms1"].highstate
+
+
+@pytest.mark.parametrize(
+    ("node_id", "state_id", "directory"),
+    [
+        ("ms2", "consul-config-dir-cleaned", "/etc/consul.d"),
+        ("mm1", "consul-config-dir-cleaned", "/etc/consul.d"),
+        ("lb1", "keepalived-config-dir-cleaned", "/etc/keepalived"),
+        ("lb2", "lb-config-dir-cleaned", "/etc/platform-lb"),
+        ("mm2", "mesos-master-flag-dir-cleaned", "/etc/mesos-master"),
+        ("ms3", "mesos-agent-flag-dir-cleaned", "/etc/mesos-slave"),
+    ],
+)
+def test_directories_a_daemon_reads_wholesale_are_managed_wholesale(rendered, node_id, state_id, directory):
+    """A file dropped there would change the daemon: clean means drift reports it and fix removes it."""
+    state = rendered[node_id].state(state_id)
+    assert state["name"] == directory
+    assert state["clean"] is True

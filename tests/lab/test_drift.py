@@ -54,6 +54,20 @@ def test_a_hand_edit_and_a_stopped_service_are_named_then_healed():
     assert code == 0, report["summary"]
 
 
+def test_a_file_dropped_into_a_config_dir_is_drift_and_fix_removes_it():
+    """Consul reads every file in /etc/consul.d: a stranger there changes the agent unseen."""
+    node_exec("ms2", 'echo \'{"log_level": "trace"}\' > /etc/consul.d/zz-foreign.json')
+
+    code, report = drift("tgt=ms2")
+    assert code == 2, report["summary"]
+    states = {state["id"]: state for state in report["nodes"]["ms2"]["states"]}
+    assert "zz-foreign.json" in states["consul-config-dir-cleaned"]["change"], states
+
+    code, report = drift("tgt=ms2", "fix=True")
+    assert code == 0, report["summary"]
+    assert node_exec("ms2", "ls /etc/consul.d").stdout.split() == ["00-log_level.hcl", "platform.json"]
+
+
 def test_only_the_targeted_nodes_are_checked():
     code, report = drift("tgt=lb*,ms2")
     assert code == 0, report["summary"]
