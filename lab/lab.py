@@ -46,7 +46,12 @@ ROOTFS_RECIPE = "2: host apt sources"
 ROOTFS_IMAGE = (
     f"platform-lab/rootfs:bookworm-{hashlib.sha256((ROOTFS_PACKAGES + ROOTFS_RECIPE).encode()).hexdigest()[:12]}"
 )
-SALT_PACKAGES = "salt==3008.4 saltext-dockermod==0.1.3 docker==7.2.0"
+# Salt as the master runs it, pinned once for master, lab nodes and Vagrant VMs.
+SALT_PACKAGES = " ".join(
+    line.strip()
+    for line in (REPO / "requirements" / "salt.txt").read_text().splitlines()
+    if line.strip()[:1] not in ("", "#")
+)
 # systemd as PID 1, measured on these machines: --privileged fails (no CAP_SYS_RESOURCE).
 SYSTEMD_RUN_FLAGS = [
     "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
