@@ -33,17 +33,18 @@ platform:
   nodes:
     mm1:
       ip: 192.168.33.11
-      memory: 1024
+      # Marathon and ZooKeeper are two JVMs beside the Mesos master and Consul server.
+      memory: 2048
       zookeeper_id: 1
       roles: [zookeeper, consul-server, mesos-master, marathon, registrator]
     mm2:
       ip: 192.168.33.12
-      memory: 1024
+      memory: 2048
       zookeeper_id: 2
       roles: [zookeeper, consul-server, mesos-master, marathon, registrator]
     mm3:
       ip: 192.168.33.13
-      memory: 1024
+      memory: 2048
       zookeeper_id: 3
       roles: [zookeeper, consul-server, mesos-master, marathon, registrator]
     ms1:

@@ -11,7 +11,7 @@ registrator-container-running:
     - image: {{ refs.registrator }}
     - network_mode: host
     - binds:
-      - {{ registrator.docker_socket }}:{{ registrator.docker_socket }}
+      - {{ registrator.docker_socket }}:{{ registrator.container_docker_socket }}
     - command: -ip {{ salt['topology.node']().ip }} -resync {{ registrator.resync }} {{ registrator.consul_url }}
     - restart_policy: always
     - require:

@@ -220,3 +220,9 @@ def test_directories_a_daemon_reads_wholesale_are_managed_wholesale(rendered, no
     state = rendered[node_id].state(state_id)
     assert state["name"] == directory
     assert state["clean"] is True
+
+
+def test_registrator_finds_the_docker_socket_where_v7_looks_for_it(rendered):
+    """registrator v7's DOCKER_HOST defaults to unix:///tmp/docker.sock inside its container."""
+    binds = rendered["ms2"].state("registrator-container-running")["binds"]
+    assert binds == ["/var/run/docker.sock:/tmp/docker.sock"]
