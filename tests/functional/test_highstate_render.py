@@ -188,7 +188,8 @@ def test_no_flag_file_repeats_what_the_init_wrapper_passes(rendered):
 @pytest.mark.parametrize("node_id", ["ms1", "ms4"])
 def test_agents_run_without_systemd_support_on_cgroup_v2(rendered, node_id):
     state = rendered[node_id].state("mesos-agent-flag-systemd_enable_support-file-managed")
-    assert state["name"] == "/etc/mesos-slave/?no-systemd_enable_support"
+    assert state["name"] == "/etc/mesos-slave/systemd_enable_support"
+    assert state["contents"] == "false"
 
 
 def test_marathon_runs_tasks_as_root_and_binds_libprocess_to_the_node_ip(rendered):
