@@ -30,6 +30,8 @@ mesos-agent-unit-requires-shared-storage-managed:
         [Unit]
         RequiresMountsFor={{ nfs.export }}
     - makedirs: true
+    - require_in:
+      - service: mesos-agent-service-running
 {%-   endif %}
 
 mesos-agent-service-running:
@@ -39,9 +41,6 @@ mesos-agent-service-running:
     - require:
       # The docker containerizer needs a running engine when the agent starts.
       - service: docker-service-running
-{%-   if 'nfs-client' in this_node.roles %}
-      - file: mesos-agent-unit-requires-shared-storage-managed
-{%-   endif %}
     - watch:
       - file: mesos-zk-file-managed
       - file: mesos-agent-flag-*
