@@ -122,6 +122,7 @@ def definition(env: str, version: str, instances: int, pillar: dict | None = Non
             "NOTEJAM_DB": f"{db_dir}/notejam-{env}.db",
             "NOTEJAM_SECRET_KEY": str(app["secret_key"]),
             "PORT": str(app["container_port"]),
+            "NOTEJAM_DRAIN_SECONDS": str(app["drain_seconds"]),
             "SERVICE_NAME": app["service"],
             "SERVICE_TAGS": env,
             "SERVICE_CHECK_HTTP": health["path"],

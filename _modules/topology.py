@@ -343,6 +343,7 @@ APP_FIELDS = {
     "mem": (int, float),
     "secret_key": (str,),
     "deploy_timeout": (int,),
+    "drain_seconds": (int,),
     "kill_grace_period_seconds": (int,),
     "consul_check_interval": (str,),
 }
@@ -360,6 +361,12 @@ def _app_problems(app, environments):
         elif not isinstance(value, types) or isinstance(value, bool):
             hint = " (quote it in YAML)" if types == (str,) else ""
             problems.append(f"app:{field} is {value!r}; it must be a {' or '.join(t.__name__ for t in types)}{hint}")
+    drain, grace = app.get("drain_seconds"), app.get("kill_grace_period_seconds")
+    if isinstance(drain, int) and isinstance(grace, int) and drain >= grace:
+        problems.append(
+            f"app:drain_seconds is {drain}; it must be less than app:kill_grace_period_seconds ({grace}), "
+            "or SIGKILL cuts the drain and the requests in flight"
+        )
     health = app.get("health") if isinstance(app.get("health"), dict) else {}
     problems += [f"app:health:{field} is missing" for field in APP_HEALTH_FIELDS if health.get(field) in (None, "")]
     for env, settings in (app.get("environments") or {}).items():

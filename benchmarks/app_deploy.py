@@ -4,7 +4,8 @@ asserts nothing), side by side with the 2015 way of deploying (delete the app, c
 
 - deploy latency: from the command's start until every answer through the VIP comes from the
   new version (and when the command itself returned);
-- failed requests (not a 200, or no answer) during the upgrade, at a steady request rate.
+- failed requests (not a 200, or no answer) during the upgrade, at a steady request rate;
+- scaling: from `app.scale` to 5 instances until lb1's nginx has 5 upstreams.
 
     python benchmarks/app_deploy.py [--env test] [--instances 3] [--rate 100]
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+import re
 import subprocess
 import threading
 import time
@@ -107,6 +109,28 @@ def rolling(env: str, version: str, instances: int, rate: float) -> dict:
     return load.report(started, version) | {"returned": returned}
 
 
+def scale_to_upstreams(env: str, instances: int) -> float:
+    """Seconds from `app.scale` until lb1's nginx config lists ``instances`` servers for app-<env>."""
+    started = time.monotonic()
+    scale = subprocess.Popen(["salt-run", "app.scale", f"env={env}", f"instances={instances}", "--out=quiet"], cwd=REPO)
+    while upstreams(env) != instances:
+        if time.monotonic() - started > 300:
+            raise SystemExit(f"app-{env} did not reach {instances} upstreams in 300 s")
+        time.sleep(0.1)
+    seconds = time.monotonic() - started
+    scale.wait()
+    return seconds
+
+
+def upstreams(env: str) -> int:
+    config = subprocess.run(
+        ["docker", "exec", "lab-lb1", "docker", "exec", "platform-lb", "cat", "/etc/nginx/conf.d/platform-lb.conf"],
+        capture_output=True, text=True, check=False,
+    ).stdout  # fmt: skip
+    block = re.search(rf"upstream app-{env} {{(.*?)}}", config, re.S)
+    return len(re.findall(r"^\s*server ", block.group(1), re.M)) if block else 0
+
+
 def deployments() -> list[dict]:
     return requests.get(f"{MARATHON}/v2/deployments", timeout=10).json()
 
@@ -156,6 +180,9 @@ def main() -> None:
     print(f"2015 way (delete, then create) of app:{nxt} under {args.rate:g} requests/s ...", flush=True)
     recreated = delete_then_create(args.env, args.instances, args.rate)
     salt_run("app.deploy", f"env={args.env}", f"version={base}", f"instances={usual}")
+    print(f"scaling app-{args.env} from {usual} to 5 instances ...", flush=True)
+    scaled = scale_to_upstreams(args.env, 5)
+    salt_run("app.scale", f"env={args.env}", f"instances={usual}")
 
     print()
     print(f"{'':34}{'rolling (app.deploy)':>22}{'delete + create (2015)':>24}")
@@ -168,6 +195,7 @@ def main() -> None:
     )
     for label, key, fmt in rows:
         print(f"{label:34}{fmt.format(rolled[key]):>22}{fmt.format(recreated[key]):>24}")
+    print(f"{'scaled to 5, in nginx after (s)':34}{scaled:>22.1f}")
     print(f"\n{args.instances} instances in {args.env}; app-{args.env} is back on app:{base} x{usual}")
 
 

@@ -5,7 +5,7 @@ app:
   name: notejam
   # Tag of the image that `app.deploy` builds from salt://app/image and deploys when no
   # version is given. Bump it when the app's sources change: an existing tag is never rebuilt.
-  version: "1.0.1"
+  version: "1.0.3"
   # Consul service registrator registers each instance as, tagged with its environment;
   # the load balancers route app-<env> to its passing instances.
   service: app
@@ -23,7 +23,10 @@ app:
     interval_seconds: 2
     timeout_seconds: 2
     max_consecutive_failures: 3
-  # SIGTERM, then this long to finish the requests in flight before SIGKILL.
+  # On SIGTERM an instance keeps serving this long, until every load balancer routes to its
+  # replacements (Consul's check, then consul-template's wait), then finishes its requests.
+  drain_seconds: 5
+  # SIGTERM, then this long (drain included) before SIGKILL.
   kill_grace_period_seconds: 10
   # Consul's copy of the check (registrator's SERVICE_CHECK_*), which gates the LB upstreams.
   consul_check_interval: 1s

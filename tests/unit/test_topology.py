@@ -174,3 +174,12 @@ def test_app_pillar_problems_are_named_field_by_field(repo_pillar):
 def test_app_version_must_be_a_string_so_yaml_cannot_turn_1_10_into_1_1(repo_pillar):
     repo_pillar["app"]["version"] = 1.1
     assert errors_of(repo_pillar) == ["app:version is 1.1; it must be a str (quote it in YAML)"]
+
+
+def test_an_instance_must_drain_before_it_is_killed(repo_pillar):
+    repo_pillar["app"]["drain_seconds"] = repo_pillar["app"]["kill_grace_period_seconds"]
+    assert errors_of(repo_pillar) == [
+        f"app:drain_seconds is {repo_pillar['app']['drain_seconds']}; it must be less than "
+        f"app:kill_grace_period_seconds ({repo_pillar['app']['kill_grace_period_seconds']}), "
+        "or SIGKILL cuts the drain and the requests in flight"
+    ]
