@@ -171,6 +171,7 @@ def errors(platform: dict | None = None, components: dict | None = None) -> list
     problems += _vip_problems(platform.get("vip"), network, all_nodes)
     problems += _keepalived_problems(all_nodes)
     problems += _version_problems(all_nodes, role_map, components)
+    problems += _repository_problems(all_nodes, role_map, components)
     if "app" in components:
         problems += _app_problems(components["app"], platform.get("environments") or [])
     return problems
@@ -331,6 +332,22 @@ def _version_problems(all_nodes, role_map, components):
         f"{name}:version: missing (needed by {', '.join(sorted(owners))}); pin it in pillar/components.sls"
         for name, owners in sorted(needed.items())
         if not str((components.get(name) or {}).get("version") or "").strip()
+    ]
+
+
+def _repository_problems(all_nodes, role_map, components):
+    """Mesos and Marathon are in no Debian release: their nodes need the site's vendor repository."""
+    users = sorted(
+        node_id
+        for node_id, spec in all_nodes.items()
+        if {"mesos", "marathon"}
+        & {name for role in spec.get("roles") or [] for name in role_map.get(role, {}).get("components", [])}
+    )
+    if not users or str((components.get("mesos") or {}).get("repo") or "").strip():
+        return []
+    return [
+        f"mesos:repo: empty (needed by {', '.join(users)}); set it in this site's pillar to the apt line of "
+        "the repository that carries Mesos and Marathon, with mesos:repo_key_url for its signing key"
     ]
 
 

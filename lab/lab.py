@@ -61,6 +61,8 @@ SYSTEMD_RUN_FLAGS = [
 ]  # fmt: skip
 
 sys.path.insert(0, str(REPO / "_modules"))
+sys.path.insert(0, str(REPO / "lab"))
+import aptrepo  # noqa: E402  (lab/aptrepo.py: the lab's vendor-layout packages)
 import debian  # noqa: E402  (the node's own Debian mirror, read from apt's sources)
 
 
@@ -169,13 +171,17 @@ def ensure_network(plat: dict) -> None:
         NETWORK, stdout=subprocess.DEVNULL)  # fmt: skip
 
 
-def master_pid() -> int | None:
+def pid_alive(pidfile: pathlib.Path) -> int | None:
     try:
-        pid = int((STATE_DIR / "run" / "salt-master.pid").read_text())
+        pid = int(pidfile.read_text())
         os.kill(pid, 0)
         return pid
     except (FileNotFoundError, ValueError, ProcessLookupError):
         return None
+
+
+def master_pid() -> int | None:
+    return pid_alive(STATE_DIR / "run" / "salt-master.pid")
 
 
 def port_taken(address: str, port: int) -> bool:
@@ -188,10 +194,49 @@ def port_taken(address: str, port: int) -> bool:
     return False
 
 
-def ensure_master(master_ip: str) -> None:
-    # The lab's site pillar: components take their `lab:` sources (stand-ins, debootstrap).
+def write_master_include() -> None:
+    """The lab's file root (lab/salt: its build contexts) after production's, for the master."""
+    production = yaml.safe_load((REPO / "master.conf").read_text())["file_roots"]["base"]
+    include = STATE_DIR / "master.d" / "lab.conf"
+    include.parent.mkdir(parents=True, exist_ok=True)
+    include.write_text(
+        "# Written by lab/lab.py: master.conf's file roots, then the lab's own.\n"
+        + yaml.safe_dump({"file_roots": {"base": [*production, "/srv/platform/lab/salt"]}})
+    )
+
+
+def write_site_pillar() -> None:
+    """lab/pillar/site.sls as this master's site pillar, with the versions the apt repository holds."""
     SITE_PILLAR.parent.mkdir(parents=True, exist_ok=True)
-    SITE_PILLAR.write_text("# Written by lab/lab.py: this master drives the offline lab.\nplatform:\n  site: lab\n")
+    header = "# Written by lab/lab.py from lab/pillar/site.sls: this master drives the offline lab.\n"
+    SITE_PILLAR.write_text(header + yaml.safe_dump(aptrepo.site_pillar(), sort_keys=False, width=200))
+
+
+def ensure_apt_repository(master_ip: str) -> None:
+    """Build the signed repository of lab/packages and serve it on the lab network (master_ip)."""
+    say(f"building the lab's apt repository (vendor-layout Mesos and Marathon packages) at {master_ip}:{aptrepo.PORT}")
+    repo = aptrepo.build(LAB_DIR)
+    pidfile = LAB_DIR / "apt-http.pid"
+    if pid_alive(pidfile):
+        return  # it serves the directory, rebuilt in place
+    if port_taken(master_ip, aptrepo.PORT):
+        sys.exit(f"{master_ip}:{aptrepo.PORT} is taken (a lab started from another checkout?); run `make down` there")
+    with open(LAB_DIR / "apt-http.log", "a") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(aptrepo.PORT), "--bind", master_ip, "--directory", str(repo)],
+            stdout=log, stderr=log, start_new_session=True,
+        )  # fmt: skip
+    pidfile.write_text(str(server.pid))
+    for _ in range(20):
+        if port_taken(master_ip, aptrepo.PORT):
+            return
+        time.sleep(0.5)
+    sys.exit(f"the apt repository's HTTP server did not start; see {LAB_DIR / 'apt-http.log'}")
+
+
+def ensure_master(master_ip: str) -> None:
+    write_master_include()
+    write_site_pillar()
     if master_pid():
         return
     if port_taken(master_ip, 4506):
@@ -298,6 +343,7 @@ def up(args: argparse.Namespace) -> int:
     image = node_image_ref(plat["master_ip"])
     build_node_image(image, plat["master_ip"])
     ensure_network(plat)
+    ensure_apt_repository(plat["master_ip"])
     ensure_master(plat["master_ip"])
     ensure_nodes(plat, image)
     node_ids = sorted(plat["nodes"])
@@ -337,6 +383,9 @@ def down(args: argparse.Namespace) -> int:
             run("docker", "volume", "rm", f"{container(node_id)}-docker", check=False, capture=True)
         run("docker", "volume", "rm", f"{LABEL}-data", check=False, capture=True)
         run("docker", "network", "rm", NETWORK, check=False, capture=True)
+    apt_server = pid_alive(LAB_DIR / "apt-http.pid")
+    if apt_server:
+        os.kill(apt_server, 15)
     pid = master_pid()
     if pid:
         say("stopping salt-master")

@@ -26,30 +26,22 @@ consul:
   encrypt: /7HKlOouwk0X2GNTCjENznRAHJzeByeEOcpOg9md9Q8=
 
 mesos:
-  # Apache Mesos is retired; a maintained fork publishes .debs. Set `repo` to its apt line.
-  version: 1.11.0
-  repo: ""
-  lab:
-    # Not installable offline: the lab runs a stand-in speaking Mesos' state API.
-    stand_in: true
+  # Apache Mesos is retired; AVENTER's maintained fork publishes .debs for bookworm as
+  # aventer-mesos (layout in salt/mesos/defaults.yaml). Each site sets `repo` (and
+  # `repo_key_url`) in its site pillar to the apt line of that repository or its mirror:
+  # the formula refuses to run without one.
+  package: aventer-mesos
+  version: 1.11.0-0.10.0.debian12
 
 marathon:
-  # Installed from the Mesos vendor repository (mesos:repo).
-  version: 1.11.24
-  lab:
-    # Not installable offline: the lab runs a stand-in speaking Marathon's v2 REST API.
-    stand_in: true
+  # Installed from the repository of mesos:repo, which must carry it (see README, known gaps).
+  version: 1.11.24-1.debian9
 
 registrator:
   # Production runs the pinned upstream image, pulled once by the images formula and pushed
   # to the private registry; every master and agent runs it from there.
   version: v7
   image: gliderlabs/registrator:v7
-  lab:
-    # Not obtainable offline: no public container registry, and the Go module proxy these
-    # machines reach refuses every version of github.com/gliderlabs/registrator (403). The
-    # lab runs a Python stand-in that registers published ports in Consul the same way.
-    stand_in: true
 
 consul_template:
   # Built from its Go module on the salt master (the Go checksum database pins its

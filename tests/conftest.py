@@ -18,6 +18,14 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 PILLAR_FILES = ("platform.sls", "components.sls", "app.sls")
 
 
+# What a production site's own pillar (.salt/pillar/site.sls) must add: its vendor repository.
+PRODUCTION_SITE_PILLAR = """
+mesos:
+  repo: deb [signed-by=/etc/apt/keyrings/mesos.gpg] https://mesos.example.org/debian bookworm main
+  repo_key_url: https://mesos.example.org/debian/key.gpg
+"""
+
+
 def load_repo_pillar() -> dict:
     """The files of pillar/top.sls merged (all plain YAML), without a site pillar."""
     pillar: dict = {}
@@ -26,10 +34,17 @@ def load_repo_pillar() -> dict:
     return pillar
 
 
+def with_site(pillar: dict, site_pillar: str) -> dict:
+    """The pillar with a site pillar merged over it, one level deep (as Salt's recursive merge here)."""
+    for key, value in (yaml.safe_load(site_pillar) or {}).items():
+        pillar[key] = {**pillar.get(key, {}), **value} if isinstance(value, dict) else value
+    return pillar
+
+
 @pytest.fixture
 def repo_pillar() -> dict:
-    """A fresh deep copy per test, free to mutate."""
-    return copy.deepcopy(load_repo_pillar())
+    """What a production master sees (repository pillar and a site's), a fresh copy free to mutate."""
+    return with_site(copy.deepcopy(load_repo_pillar()), PRODUCTION_SITE_PILLAR)
 
 
 @pytest.hookimpl(hookwrapper=True)

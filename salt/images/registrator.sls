@@ -1,13 +1,8 @@
 {%- from "images/build.jinja" import image_build with context %}
 {%- from "images/map.jinja" import refs, in_registry with context %}
-{%- set registrator = salt['topology.component']('registrator') %}
-{%- if registrator.get('stand_in') %}
-
-images-registrator-not-needed:
-  test.show_notification:
-    - text: registrator:stand_in is set (lab); the registrator stand-in runs as a service, no image.
-{%- elif registrator.get('go_module') %}
-{#- Built from the binary the master compiled from its Go module. #}
+{%- from "registrator/map.jinja" import registrator with context %}
+{%- if registrator.image_source == 'build' %}
+{#- Built from images:builds:registrator: its context, and the master-built binary it names. #}
 {{ image_build('registrator') }}
 {%- else %}
 {#- The pinned upstream image, retagged into the private registry once. #}

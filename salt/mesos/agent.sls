@@ -2,8 +2,10 @@
 {%- from "mesos/flags.jinja" import flag_files with context %}
 {%- from "nfs/map.jinja" import nfs with context %}
 {%- set this_node = salt['topology.node']() %}
-{#- Marathon places each environment's app on its agents through the env attribute. #}
+{#- Marathon places each environment's app on its agents through the env attribute. The
+    masters are found in ZooKeeper, read from the zk file (Mesos reads and trims file:// values). #}
 {%- set flags = salt['slsutil.merge']({
+      'master': 'file://' ~ mesos.zk_file,
       'attributes': 'env:' ~ this_node.env,
       'ip': this_node.ip,
       'hostname': this_node.fqdn,
@@ -12,13 +14,14 @@ include:
   - docker
   - .package
   - .zk
-{%- if mesos.stand_in %}
-  {#- Lab only: the stand-in serves what this node's Mesos agent would. #}
-  - standin.agent
-{%- endif %}
 {{ flag_files('agent', mesos.agent.conf_dir, flags) }}
-{%- if not mesos.stand_in %}
-{%-   if 'nfs-client' in this_node.roles %}
+{%- for defaults_file in mesos.defaults_files %}
+
+mesos-agent-defaults-{{ defaults_file | replace('/etc/default/', '') }}-absent:
+  file.absent:
+    - name: {{ defaults_file }}
+{%- endfor %}
+{%- if 'nfs-client' in this_node.roles %}
 
 {#- The app's tasks bind the shared storage: an agent that starts before it is mounted would
     run them on the local, empty directory beneath. Salt's service states reload systemd
@@ -32,7 +35,7 @@ mesos-agent-unit-requires-shared-storage-managed:
     - makedirs: true
     - require_in:
       - service: mesos-agent-service-running
-{%-   endif %}
+{%- endif %}
 
 mesos-agent-service-running:
   service.running:
@@ -41,15 +44,15 @@ mesos-agent-service-running:
     - require:
       # The docker containerizer needs a running engine when the agent starts.
       - service: docker-service-running
+    # A new pinned version is an upgrade: the daemon restarts on it (tasks run on).
     - watch:
+      - pkg: mesos-package-installed
       - file: mesos-zk-file-managed
       - file: mesos-agent-flag-*
-{%- endif %}
-{#- Not with the stand-in: without the package there is no unit to stop, and a service.dead
-    of a missing unit reports a pending change on every test=True run (false drift). #}
-{%- if not mesos.stand_in and 'mesos-master' not in this_node.roles %}
+      - file: mesos-agent-defaults-*
+{%- if 'mesos-master' not in this_node.roles %}
 
-{#- The package installs and enables both daemons; an agent runs no master. #}
+{#- One package holds both daemons; an agent runs no master, whoever enabled it. #}
 mesos-master-service-dead:
   service.dead:
     - name: {{ mesos.master.service }}

@@ -20,6 +20,7 @@ mesos-config-removed:
       - {{ mesos.zk_file }}
       - {{ mesos.master.conf_dir }}
       - {{ mesos.agent.conf_dir }}
+      - /etc/systemd/system/{{ mesos.agent.service }}.service.d
     - require:
       - pkg: mesos-package-removed
 {%- if mesos.repo %}

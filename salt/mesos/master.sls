@@ -2,7 +2,9 @@
 {%- from "mesos/flags.jinja" import flag_files with context %}
 {%- set this_node = salt['topology.node']() %}
 {%- set masters = salt['topology.nodes']('mesos-master') %}
+{#- The masters elect their leader in ZooKeeper, read from the zk file (file:// is read and trimmed). #}
 {%- set flags = salt['slsutil.merge']({
+      'zk': 'file://' ~ mesos.zk_file,
       'quorum': masters | length // 2 + 1,
       'ip': this_node.ip,
       'hostname': this_node.fqdn,
@@ -10,26 +12,27 @@
 include:
   - .package
   - .zk
-{%- if mesos.stand_in %}
-  {#- Lab only: the stand-in serves what this node's Mesos would. #}
-  - standin.master
-{%- endif %}
 {{ flag_files('master', mesos.master.conf_dir, flags) }}
-{%- if not mesos.stand_in %}
+{%- for defaults_file in mesos.defaults_files %}
+
+mesos-master-defaults-{{ defaults_file | replace('/etc/default/', '') }}-absent:
+  file.absent:
+    - name: {{ defaults_file }}
+{%- endfor %}
 
 mesos-master-service-running:
   service.running:
     - name: {{ mesos.master.service }}
     - enable: true
+    # A new pinned version is an upgrade: the daemon restarts on it (tasks run on).
     - watch:
+      - pkg: mesos-package-installed
       - file: mesos-zk-file-managed
       - file: mesos-master-flag-*
-{%- endif %}
-{#- Not with the stand-in: without the package there is no unit to stop, and a service.dead
-    of a missing unit reports a pending change on every test=True run (false drift). #}
-{%- if not mesos.stand_in and 'mesos-agent' not in this_node.roles %}
+      - file: mesos-master-defaults-*
+{%- if 'mesos-agent' not in this_node.roles %}
 
-{#- The package installs and enables both daemons; a master runs no agent. #}
+{#- One package holds both daemons; a master runs no agent, whoever enabled it. #}
 mesos-agent-service-dead:
   service.dead:
     - name: {{ mesos.agent.service }}

@@ -13,7 +13,7 @@ import pytest
 import salt.config
 from saltfactories.utils.functional import Loaders
 
-from tests.conftest import REPO, load_repo_pillar
+from tests.conftest import PRODUCTION_SITE_PILLAR, REPO, load_repo_pillar
 
 
 class RenderedNode:
@@ -50,15 +50,18 @@ class RenderedNode:
         )
 
 
-def render_node(node_id: str, site: str = "production") -> RenderedNode:
-    """``site`` "lab" adds the site pillar the lab's master has (lab/lab.py): the `lab:` blocks apply."""
+def render_node(node_id: str, site: str = "production", site_pillar: str | None = None) -> RenderedNode:
+    """
+    With the site pillar of ``site``: "production" (PRODUCTION_SITE_PILLAR) or "lab" (what
+    lab/lab.py installs on the lab's master, from lab/pillar/site.sls), or ``site_pillar``.
+    """
     node = load_repo_pillar()["platform"]["nodes"][node_id]
     root = tempfile.mkdtemp(prefix="fn-")
-    pillar_roots = [str(REPO / "pillar")]
-    if site != "production":
-        pathlib.Path(root, "site").mkdir()
-        pathlib.Path(root, "site", "site.sls").write_text(f"platform:\n  site: {site}\n")
-        pillar_roots.append(f"{root}/site")
+    if site_pillar is None:
+        site_pillar = (REPO / "lab" / "pillar" / "site.sls").read_text() if site == "lab" else PRODUCTION_SITE_PILLAR
+    pathlib.Path(root, "site").mkdir()
+    pathlib.Path(root, "site", "site.sls").write_text(site_pillar)
+    pillar_roots = [str(REPO / "pillar"), f"{root}/site"]
     opts = salt.config.minion_config(None)
     opts.update(
         {
@@ -95,6 +98,12 @@ def rendered() -> dict[str, RenderedNode]:
 
 
 @pytest.fixture(scope="session")
-def rendered_lab_nfs_server() -> RenderedNode:
+def rendered_lab() -> dict[str, RenderedNode]:
+    """All ten nodes with the lab's site pillar, rendered once for the session."""
+    return {node_id: render_node(node_id, site="lab") for node_id in NODE_IDS}
+
+
+@pytest.fixture(scope="session")
+def rendered_lab_nfs_server(rendered_lab) -> RenderedNode:
     """The NFS server node (ms1) rendered with the lab's site pillar: its lab-only branches."""
-    return render_node("ms1", site="lab")
+    return rendered_lab["ms1"]

@@ -6,8 +6,9 @@ import json
 import re
 
 import pytest
+import yaml
 
-from tests.conftest import load_repo_pillar
+from tests.conftest import PRODUCTION_SITE_PILLAR, REPO, load_repo_pillar, with_site
 
 from .conftest import NODE_IDS
 
@@ -27,13 +28,42 @@ def test_highstate_renders_every_formula_of_the_roles(rendered, node_id):
     assert rendered_sls == wanted
 
 
+@pytest.mark.parametrize("site", ["production", "lab"])
 @pytest.mark.parametrize("node_id", NODE_IDS)
-def test_every_state_function_and_requisite_resolves(rendered, node_id):
-    dry_run = rendered[node_id].dry_run
+def test_every_state_function_and_requisite_resolves(rendered, rendered_lab, node_id, site):
+    node = (rendered if site == "production" else rendered_lab)[node_id]
+    dry_run = node.dry_run
     assert isinstance(dry_run, dict), f"{node_id} did not compile: {dry_run}"
     failed = {chunk["__id__"]: chunk["comment"] for chunk in dry_run.values() if chunk["result"] is False}
     assert failed == {}
-    assert len(dry_run) == len(rendered[node_id].highstate)
+    assert len(dry_run) == len(node.highstate)
+
+
+def test_the_lab_runs_the_production_mesos_and_marathon_states_with_its_own_repository(rendered, rendered_lab):
+    """Same states on mm1 for both sites; only pillar data differs (repository, pinned versions)."""
+
+    def mesos_and_marathon(node):
+        return {i for i, chunk in node.highstate.items() if chunk["__sls__"].split(".")[0] in ("mesos", "marathon")}
+
+    assert mesos_and_marathon(rendered["mm1"]) == mesos_and_marathon(rendered_lab["mm1"])
+    lab_site = yaml.safe_load((REPO / "lab" / "pillar" / "site.sls").read_text())
+    production_site = with_site(load_repo_pillar(), PRODUCTION_SITE_PILLAR)
+    for node, site in ((rendered["mm1"], production_site), (rendered_lab["mm1"], lab_site)):
+        assert node.state("mesos-repo-managed")["name"] == site["mesos"]["repo"]
+        assert node.state("mesos-package-installed")["name"] == "aventer-mesos"
+        assert node.state("mesos-package-installed")["version"] == site["mesos"]["version"]
+        assert node.state("marathon-package-installed")["version"] == site["marathon"]["version"]
+    assert "http://192.168.33.1:8089" in rendered_lab["mm1"].state("mesos-repo-managed")["name"]
+
+
+def test_a_site_without_a_mesos_repository_is_refused_before_anything_is_installed():
+    from .conftest import render_node
+
+    mm1 = render_node("mm1", site_pillar="{}\n")
+    refusal = mm1.state("mesos-repo-managed")
+    assert refusal["fun"] == "test.fail_without_changes"
+    assert "pillar mesos:repo is empty" in refusal["name"]
+    assert refusal["failhard"] is True
 
 
 @pytest.mark.parametrize("node_id", NODE_IDS)
@@ -172,23 +202,36 @@ def test_every_node_schedules_its_own_drift_check(rendered):
 
 def test_no_flag_file_repeats_what_the_init_wrapper_passes(rendered):
     """mesos-init-wrapper passes the master --zk, --port and --log_dir, the agent --master and
-    --log_dir, from /etc/default/mesos*: a flag file of the same name makes Mesos exit ("Flag
-    'port' is already loaded") and restart forever."""
-    passed_by_wrapper = {"master": {"zk", "port", "log_dir"}, "agent": {"master", "log_dir"}}
+    --log_dir, from /etc/default/mesos* when they exist: a flag file of the same name makes
+    Mesos exit ("Flag 'port' is already loaded") and restart forever. The fork ships no
+    /etc/default files and the formula keeps them absent, so zk and master come from flag files,
+    pointing at the one zk file; port and log_dir are never flag files."""
+    wanted = {"master": ("zk", {"port", "log_dir"}), "agent": ("master", {"log_dir"})}
     for node_id, daemon in (("mm1", "master"), ("ms2", "agent")):
+        highstate = rendered[node_id].highstate
         flag_files = {
-            rendered[node_id].state(state_id)["name"].rsplit("/", 1)[-1]
-            for state_id in rendered[node_id].highstate
+            rendered[node_id].state(state_id)["name"].rsplit("/", 1)[-1]: rendered[node_id].state(state_id)["contents"]
+            for state_id in highstate
             if state_id.startswith(f"mesos-{daemon}-flag-") and state_id.endswith("-file-managed")
         }
-        assert flag_files, f"{node_id} has no {daemon} flag files"
-        assert not {name.lstrip("?") for name in flag_files} & passed_by_wrapper[daemon], (node_id, sorted(flag_files))
+        finder, never = wanted[daemon]
+        assert flag_files[finder] == "file:///etc/mesos/zk"
+        assert not set(flag_files) & never, (node_id, sorted(flag_files))
+        defaults = {
+            rendered[node_id].state(i)["name"]: rendered[node_id].state(i)["fun"]
+            for i in highstate
+            if str(rendered[node_id].state(i).get("name", "")).startswith("/etc/default/mesos")
+        }
+        # Kept absent: one left by hand (or by the classic package) is drift, and fix removes it.
+        assert defaults == dict.fromkeys(
+            ["/etc/default/mesos", "/etc/default/mesos-master", "/etc/default/mesos-agent"], "file.absent"
+        )
 
 
 @pytest.mark.parametrize("node_id", ["ms1", "ms4"])
 def test_agents_run_without_systemd_support_on_cgroup_v2(rendered, node_id):
     state = rendered[node_id].state("mesos-agent-flag-systemd_enable_support-file-managed")
-    assert state["name"] == "/etc/mesos-slave/systemd_enable_support"
+    assert state["name"] == "/etc/mesos-agent/systemd_enable_support"
     assert state["contents"] == "false"
 
 
@@ -200,7 +243,7 @@ def test_marathon_runs_tasks_as_root_and_binds_libprocess_to_the_node_ip(rendere
 
 def test_nfs_clients_start_their_agent_only_with_the_shared_storage_mounted(rendered):
     drop_in = rendered["ms3"].state("mesos-agent-unit-requires-shared-storage-managed")
-    assert drop_in["name"] == "/etc/systemd/system/mesos-slave.service.d/platform-storage.conf"
+    assert drop_in["name"] == "/etc/systemd/system/mesos-agent.service.d/platform-storage.conf"
     assert "RequiresMountsFor=/data" in drop_in["contents"]
     assert "mesos-agent-unit-requires-shared-storage-managed" not in rendered["ms1"].highstate
 
@@ -213,7 +256,7 @@ def test_nfs_clients_start_their_agent_only_with_the_shared_storage_mounted(rend
         ("lb1", "keepalived-config-dir-cleaned", "/etc/keepalived"),
         ("lb2", "lb-config-dir-cleaned", "/etc/platform-lb"),
         ("mm2", "mesos-master-flag-dir-cleaned", "/etc/mesos-master"),
-        ("ms3", "mesos-agent-flag-dir-cleaned", "/etc/mesos-slave"),
+        ("ms3", "mesos-agent-flag-dir-cleaned", "/etc/mesos-agent"),
     ],
 )
 def test_directories_a_daemon_reads_wholesale_are_managed_wholesale(rendered, node_id, state_id, directory):

@@ -1,4 +1,4 @@
-"""The Mesos + Marathon stand-in, run for real on loopback: a master and three agents as threads.
+"""The Mesos + Marathon stand-in, run for real on loopback: a mesos-master, a Marathon and agents as threads.
 
 Agents share this machine's Docker engine; each labels its containers with its own id, and every
 container they start is removed by label when the fixtures end. The app image is built here
@@ -22,10 +22,11 @@ import pytest
 import requests
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "salt" / "standin" / "files"))
+sys.path.insert(0, str(REPO / "lab"))
 
 from standin.agent import LABEL_AGENT, Agent, parse_resources  # noqa: E402
-from standin.master import Master  # noqa: E402
+from standin.marathon_server import MarathonServer  # noqa: E402
+from standin.mesos_master import MesosMaster  # noqa: E402
 from standin.store import MemoryStore, Store, ZooKeeperStore  # noqa: E402
 
 # The shared reference sits next to the repository (../shared/reference from its root).
@@ -62,8 +63,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Marathon:
-    """requests against one master's Marathon port."""
+class MarathonClient:
+    """requests against one Marathon's HTTP port."""
 
     def __init__(self, base: str) -> None:
         self.base = base
@@ -85,23 +86,27 @@ class Marathon:
 
 
 class Cluster:
-    """One master, and agents whose containers are cleaned up by their agent-id label."""
+    """A mesos-master, a Marathon, and agents whose containers are cleaned up by their agent-id label."""
 
     def __init__(self, docker_client: object, store: Store, zk: str | None = None) -> None:
         self.docker = docker_client
         self.store = store
         self.zk = zk
         self.marathon_port, self.mesos_port = free_port(), free_port()
-        self.master: Master | None = None
+        self.mesos = MesosMaster(MemoryStore(), hostname="master-1.localdomain", ip="127.0.0.1", port=self.mesos_port)
+        self.master: MarathonServer | None = None
         self.agents: list[Agent] = []
 
-    def start_master(self, store: Store | None = None) -> Master:
-        self.master = Master(
+    def start_master(self, store: Store | None = None) -> MarathonServer:
+        """(Re)start Marathon; the mesos-master starts once, with the first."""
+        if self.mesos._server is None:
+            self.mesos.start()
+        self.master = MarathonServer(
             store or self.store,
             hostname="master-1.localdomain",
             ip="127.0.0.1",
-            marathon_port=self.marathon_port,
-            mesos_port=self.mesos_port,
+            master=f"127.0.0.1:{self.mesos_port}",
+            port=self.marathon_port,
             zk=self.zk,
         ).start()
         return self.master
@@ -120,8 +125,8 @@ class Cluster:
         return agent
 
     @property
-    def api(self) -> Marathon:
-        return Marathon(f"http://127.0.0.1:{self.marathon_port}")
+    def api(self) -> MarathonClient:
+        return MarathonClient(f"http://127.0.0.1:{self.marathon_port}")
 
     def wait_agents_active(self, count: int) -> None:
         def active() -> bool:
@@ -140,6 +145,7 @@ class Cluster:
     def stop(self) -> None:
         if self.master:
             self.master.stop()
+        self.mesos.stop()
         for agent in self.agents:
             agent.stop()
         for container in self.containers():

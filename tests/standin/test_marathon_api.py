@@ -313,29 +313,27 @@ def test_restarted_master_with_zookeeper_store_loses_nothing(zk_cluster: Cluster
 
 
 def test_non_leader_proxies_to_the_leader(zk_cluster: Cluster) -> None:
-    from standin.master import Master
+    from standin.marathon_server import MarathonServer
     from standin.store import ZooKeeperStore
 
-    from .conftest import Marathon, free_port
+    from .conftest import MarathonClient, free_port
 
-    follower = Master(
+    follower = MarathonServer(
         ZooKeeperStore(zk_cluster.zk),
         hostname="master-2.localdomain",
         ip="127.0.0.1",
-        marathon_port=free_port(),
-        mesos_port=free_port(),
+        master=f"127.0.0.1:{zk_cluster.mesos_port}",
+        port=free_port(),
         zk=zk_cluster.zk,
     ).start()
     try:
-        api = Marathon(f"http://127.0.0.1:{follower.marathon_port}")
+        api = MarathonClient(f"http://127.0.0.1:{follower.port}")
         info = api("GET", "/v2/info").json()
         assert info["elected"] is False and info["leader"] == f"master-1.localdomain:{zk_cluster.marathon_port}"
         created = api("POST", "/v2/apps", json=web_app(unique_id("proxied"), instances=0))
         assert created.status_code == 201 and created.headers["Marathon-Deployment-Id"]
         assert created.headers["X-Marathon-Leader"] == f"http://master-1.localdomain:{zk_cluster.marathon_port}"
         assert "X-Marathon-Via" in created.headers
-        state = requests.get(f"http://127.0.0.1:{follower.mesos_port}/master/state", timeout=5).json()
-        assert state["activated_slaves"] == 2
         # Failover: the leader goes away, the follower takes over with the same apps.
         zk_cluster.master.stop()
         zk_cluster.master = None

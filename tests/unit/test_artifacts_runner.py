@@ -47,9 +47,15 @@ def test_production_builds_consul_template_and_pulls_registrator(repo_pillar):
 
 
 def test_a_site_block_can_add_a_go_module(lab_pillar):
-    lab_pillar["registrator"]["lab"]["go_module"] = "github.com/gliderlabs/registrator"
-    lab_pillar["registrator"]["lab"]["version"] = "v0.4.1-0.20250522041652-6bfadbc6decd"
-    assert artifacts.wanted(lab_pillar)["registrator"] == (
+    lab_pillar["nfs"]["lab"]["go_module"] = "github.com/example/nfs-tool"
+    lab_pillar["nfs"]["lab"]["version"] = "v1.2.3"
+    assert artifacts.wanted(lab_pillar)["nfs-tool"] == "github.com/example/nfs-tool@v1.2.3"
+
+
+def test_a_site_pillar_can_build_registrator_from_its_go_module(repo_pillar):
+    repo_pillar["registrator"]["go_module"] = "github.com/gliderlabs/registrator"
+    repo_pillar["registrator"]["version"] = "v0.4.1-0.20250522041652-6bfadbc6decd"
+    assert artifacts.wanted(repo_pillar)["registrator"] == (
         "github.com/gliderlabs/registrator@v0.4.1-0.20250522041652-6bfadbc6decd"
     )
 

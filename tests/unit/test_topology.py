@@ -129,6 +129,15 @@ def test_missing_component_block(repo_pillar):
     ]
 
 
+def test_a_site_without_a_mesos_repository_is_refused(repo_pillar):
+    """No Debian release carries Mesos or Marathon: without the site's repository nothing could install them."""
+    repo_pillar["mesos"]["repo"] = ""
+    assert errors_of(repo_pillar) == [
+        "mesos:repo: empty (needed by mm1, mm2, mm3, ms1, ms2, ms3, ms4); set it in this site's pillar to the apt "
+        "line of the repository that carries Mesos and Marathon, with mesos:repo_key_url for its signing key"
+    ]
+
+
 def test_several_problems_are_all_reported(repo_pillar):
     repo_pillar["platform"]["nodes"]["ms2"]["ip"] = "192.168.33.14"
     repo_pillar["platform"]["vip"] = "not-an-ip"
@@ -148,10 +157,10 @@ def test_states_follow_roles_without_repeats():
 
 
 def test_component_lab_block_applies_only_on_lab_site(repo_pillar):
-    assert "stand_in" not in topology.component("mesos")
+    assert "stand_in" not in topology.component("nfs")
     repo_pillar["platform"]["site"] = "lab"
-    assert topology.component("mesos")["stand_in"] is True
-    assert topology.component("mesos")["version"] == repo_pillar["mesos"]["version"]
+    assert topology.component("nfs")["stand_in"] is True
+    assert topology.component("nfs")["version"] == repo_pillar["nfs"]["version"]
 
 
 def test_registry_address(repo_pillar):

@@ -1,0 +1,169 @@
+"""Marathon's v2 REST API, the part our runners use, with Marathon's status codes and bodies.
+
+See ../shared/reference/marathon/rest-semantics.md; every answer here follows it. The leader
+answers; a non-leader proxies to it (marathon_server.py), as Marathon's LeaderProxyFilter does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from . import VERSION, validation, web
+from .scheduler import ApiError, app_not_found
+
+if TYPE_CHECKING:
+    from .marathon_server import MarathonServer
+    from .scheduler import Scheduler
+
+APP_ROUTES = [
+    (re.compile(r"^(?P<id>/.+)/versions/(?P<version>[^/]+)$"), "version"),
+    (re.compile(r"^(?P<id>/.+)/versions$"), "versions"),
+    (re.compile(r"^(?P<id>/.+)/restart$"), "restart"),
+    (re.compile(r"^(?P<id>/.+)/tasks/(?P<task>[^/]+)$"), "task"),
+    (re.compile(r"^(?P<id>/.+)/tasks$"), "tasks"),
+    (re.compile(r"^(?P<id>/.+)$"), "app"),
+]
+EMBED_TASKS = {"apps.tasks", "app.tasks", "group.apps.tasks"}
+
+
+def _deployment_created(status: int, body: dict, deployment_id: str) -> web.Response:
+    return web.Response(status, body, {"Marathon-Deployment-Id": deployment_id})
+
+
+class MarathonApi:
+    """Request handler for the leader's Marathon port."""
+
+    def __init__(self, server: MarathonServer) -> None:
+        self.master = server
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """The leader's scheduler (the master only calls this API while it leads)."""
+        return self.master.scheduler
+
+    def handle(self, request: web.Request) -> web.Response:
+        try:
+            return self._route(request)
+        except ApiError as ex:
+            return web.Response(ex.status, ex.body)
+        except validation.Invalid as ex:
+            return web.Response(ex.status, ex.body())
+        except ValueError as ex:
+            return web.Response(400, {"message": "Invalid JSON", "details": str(ex)})
+
+    def _route(self, request: web.Request) -> web.Response:
+        path, method = request.path.rstrip("/") or "/", request.method
+        if path == "/v2/apps":
+            if method == "GET":
+                return self.list_apps(request)
+            if method == "POST":
+                info, dep = self.scheduler.create_app(web.parse_json(request), request.flag("force", False))
+                response = _deployment_created(201, info, dep["id"])
+                response.headers["Location"] = info["id"]
+                return response
+        elif path.startswith("/v2/apps/"):
+            return self._app_route(request, path[len("/v2/apps") :])
+        elif path == "/v2/deployments" and method == "GET":
+            with self.scheduler.lock:
+                deployments = [self.scheduler.deployment_info(d) for d in self.scheduler.deployments.values()]
+            return web.Response(200, deployments)
+        elif path.startswith("/v2/deployments/") and method == "DELETE":
+            result = self.scheduler.cancel_deployment(path.rsplit("/", 1)[1], request.flag("force", False))
+            if result is None:
+                return web.Response(202, None)
+            return _deployment_created(200, result, result["deploymentId"])
+        elif path == "/v2/tasks" and method == "GET":
+            with self.scheduler.lock:
+                tasks = [self.scheduler.task_info(t) for t in self.scheduler.tasks.values()]
+            return web.Response(200, {"tasks": tasks})
+        return web.Response(404, {"message": f"No endpoint {method} {path}"})
+
+    def _app_route(self, request: web.Request, rest: str) -> web.Response:
+        method = request.method
+        kind, match = next((k, m) for p, k in APP_ROUTES if (m := p.match(rest)))
+        app_id = validation.normalize_id(match["id"])
+        scheduler = self.scheduler
+        force = request.flag("force", False)
+        if kind == "app" and method == "GET":
+            with scheduler.lock:
+                app = scheduler.apps.get(app_id)
+                if app is None:
+                    raise app_not_found(app_id)
+                return web.Response(200, {"app": scheduler.app_info(app, embed_tasks=True)})
+        if kind == "app" and method in ("PUT", "PATCH"):
+            if method == "PATCH" and app_id not in scheduler.apps:
+                raise app_not_found(app_id)
+            partial = True if method == "PATCH" else request.flag("partialUpdate", True)
+            status, body = scheduler.update_app(app_id, web.parse_json(request), force, partial)
+            return _deployment_created(status, body, body["deploymentId"])
+        if kind == "app" and method == "DELETE":
+            body = scheduler.delete_app(app_id, request.flag("force", True))
+            return _deployment_created(200, body, body["deploymentId"])
+        if kind == "restart" and method == "POST":
+            body = scheduler.restart_app(app_id, force)
+            return _deployment_created(200, body, body["deploymentId"])
+        if kind == "versions" and method == "GET":
+            if app_id not in scheduler.apps:
+                raise app_not_found(app_id)
+            return web.Response(200, {"versions": scheduler.app_versions(app_id)})
+        if kind == "version" and method == "GET":
+            app = scheduler.app_version(app_id, match["version"])
+            if app is None:
+                raise ApiError(404, {"message": f"App '{app_id}' does not exist in version {match['version']}"})
+            return web.Response(200, app)
+        if kind == "tasks" and method == "GET":
+            with scheduler.lock:
+                if app_id not in scheduler.apps:
+                    raise app_not_found(app_id)
+                return web.Response(200, {"tasks": [scheduler.task_info(t) for t in scheduler.app_tasks(app_id)]})
+        if kind == "task" and method == "DELETE":
+            body = scheduler.kill_app_task(app_id, match["task"], request.flag("scale", False))
+            if "deploymentId" in body:
+                return _deployment_created(200, body, body["deploymentId"])
+            return web.Response(200, body)
+        return web.Response(405, {"message": f"Method {method} not allowed here"})
+
+    def list_apps(self, request: web.Request) -> web.Response:
+        """GET /v2/apps[?id=<substring>][&embed=apps.tasks]."""
+        embed = bool(EMBED_TASKS & set(request.query.get("embed", [])))
+        wanted = (request.query.get("id") or [""])[-1]
+        with self.scheduler.lock:
+            apps = [
+                self.scheduler.app_info(app, embed_tasks=embed)
+                for app_id, app in sorted(self.scheduler.apps.items())
+                if wanted in app_id
+            ]
+        return web.Response(200, {"apps": apps})
+
+
+def ping(request: web.Request) -> web.Response:
+    """GET /ping: "pong" as text, or as JSON when asked for, or 204 when neither is acceptable."""
+    accept = request.headers.get("accept", "*/*")
+    if "text/plain" in accept or "*/*" in accept or "text/*" in accept:
+        return web.Response(200, "pong")
+    if "application/json" in accept:
+        return web.Response(200, raw=b'"pong"', headers={"Content-Type": "application/json"})
+    return web.Response(204, None)
+
+
+def info(master: MarathonServer) -> dict:
+    """GET /v2/info."""
+    leader = master.leader_marathon()
+    return {
+        "name": "marathon",
+        "version": VERSION,
+        "buildref": "standin",
+        "elected": master.is_leader(),
+        "leader": leader,
+        "frameworkId": master.framework_id,
+        "marathon_config": {
+            "hostname": master.hostname,
+            "master": master.mesos_url(),
+            "mesos_role": None,
+            "mesos_user": master.mesos_user,
+            "task_launch_timeout": 300000,
+        },
+        "zookeeper_config": {"zk": master.zk or "", "zk_timeout": 10000},
+        "http_config": {"http_port": master.port, "https_port": 8443},
+    }

@@ -1,0 +1,190 @@
+"""Marathon: the v2 REST API, leader election in ZooKeeper, and the leader's scheduler.
+
+Three run on mm1-mm3 under the vendor's unit with Marathon's flags (flags.py). The lowest
+member under the --zk path leads; the others answer /ping, /v2/leader and /v2/info themselves
+and forward the rest to the leader, as Marathon's LeaderProxyFilter does. The leader registers
+with the leading mesos-master found through --master, as a framework, and schedules onto the
+agents that master offers.
+
+Where real Marathon fails, this fails too: a scheduler whose libprocess address is loopback
+never registers with a remote master (libmesos refuses), so no task ever starts.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import threading
+import uuid
+
+import requests
+
+from . import web
+from .leadership import Elected
+from .marathon import MarathonApi, info, ping
+from .scheduler import Scheduler
+from .store import Store, ZooKeeperStore
+
+log = logging.getLogger(__name__)
+
+REGISTER_SECONDS = 1.0
+LOOPBACK_REFUSAL = (
+    "Scheduler driver bound to loopback interface! Cannot communicate with remote master(s). "
+    "You might want to set 'LIBPROCESS_IP' environment variable to use a routable IP address."
+)
+
+
+def libprocess_ip(hostname: str, environ: dict[str, str]) -> str:
+    """The address libprocess binds a scheduler to: LIBPROCESS_IP, else what the hostname resolves to."""
+    if environ.get("LIBPROCESS_IP"):
+        return environ["LIBPROCESS_IP"]
+    try:
+        return socket.gethostbyname(hostname)
+    except OSError:
+        return "127.0.0.1"
+
+
+class MarathonServer(Elected):
+    """One Marathon instance."""
+
+    port_kind = "marathon"
+
+    def __init__(
+        self,
+        store: Store,
+        hostname: str,
+        ip: str,
+        master: str,
+        port: int = 8080,
+        bind_ip: str | None = None,
+        mesos_user: str = "root",
+        zk: str | None = None,
+        framework_name: str = "marathon",
+    ) -> None:
+        super().__init__(store, hostname, ip, port, bind_ip)
+        self.master = master  # --master: zk://.../mesos or host:port[,host:port]
+        self.mesos_user = mesos_user
+        self.zk = zk
+        self.framework_name = framework_name
+        self.scheduler: Scheduler | None = None
+        self.framework_id = ""
+        self.marathon_api = MarathonApi(self)
+        self._masters: ZooKeeperStore | None = None
+        self._refused_logged = False
+
+    def start(self) -> MarathonServer:
+        super().start()
+        threading.Thread(target=self._register_loop, name="marathon-framework", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        super().stop()
+        if self._masters is not None:
+            self._masters.close()
+
+    def on_elected(self) -> None:
+        framework = self.store.get("framework", "id") or {"id": f"{uuid.uuid4()}-0000"}
+        self.store.put("framework", "id", framework)
+        self.framework_id = framework["id"]
+        self.scheduler = Scheduler(self.store, user=self.mesos_user)
+        self.scheduler.start()
+
+    def on_deposed(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
+
+    def leader_marathon(self) -> str | None:
+        """host:port of the leading Marathon, as /v2/leader names it."""
+        if self.is_leader():
+            return f"{self.hostname}:{self.port}"
+        leader = self.store.leader()
+        return leader["marathon_host"] if leader else None
+
+    def mesos_url(self) -> str:
+        return self.master
+
+    # ----------------------------------------------------------------- Mesos
+    def _mesos_leaders(self) -> list[str]:
+        """Where the leading mesos-master is: the one named in ZooKeeper, else every --master."""
+        if not self.master.startswith("zk://"):
+            return [address.removeprefix("http://") for address in self.master.split(",")]
+        if self._masters is None:
+            self._masters = ZooKeeperStore(self.master)
+        leader = self._masters.leader()
+        return [leader["mesos"]] if leader else []
+
+    def _register_loop(self) -> None:
+        while not self._stop.wait(REGISTER_SECONDS):
+            scheduler = self.scheduler
+            if scheduler is None:
+                continue
+            try:
+                self._register(scheduler)
+            except Exception:
+                log.exception("framework registration failed")
+
+    def _register(self, scheduler: Scheduler) -> None:
+        """Register with the leading master (again), report the tasks, take the agents it offers."""
+        for address in self._mesos_leaders():
+            if _loopback(self.ip) and not _loopback(address.rsplit(":", 1)[0]):
+                if not self._refused_logged:
+                    log.error(LOOPBACK_REFUSAL)
+                    self._refused_logged = True
+                return
+            body = {
+                "id": self.framework_id,
+                "name": self.framework_name,
+                "user": self.mesos_user,
+                "hostname": self.hostname,
+                "webui_url": f"http://{self.hostname}:{self.port}",
+                "tasks": scheduler.mesos_tasks(self.framework_id),
+            }
+            try:
+                answer = self.http.post(f"http://{address}/standin/frameworks", json=body, timeout=5)
+                answer.raise_for_status()
+            except requests.RequestException as ex:
+                log.debug("mesos-master %s: %s", address, ex)
+                continue
+            for slave in answer.json()["slaves"]:
+                scheduler.register_agent(
+                    {
+                        "id": slave["id"],
+                        "hostname": slave["hostname"],
+                        "ip": slave["pid"].rsplit("@", 1)[1].rsplit(":", 1)[0],
+                        "port": slave["port"],
+                        "attributes": slave["attributes"],
+                        "resources": slave["resources"],
+                    }
+                )
+            return
+
+    # ----------------------------------------------------------------- HTTP
+    def handle(self, request: web.Request) -> web.Response:
+        path = request.path.rstrip("/") or "/"
+        if path == "/ping":
+            response = ping(request)
+        elif path == "/v2/leader" and request.method == "GET":
+            leader = self.leader_marathon()
+            if leader:
+                response = web.Response(200, {"leader": leader})
+            else:
+                response = web.Response(404, {"message": "There is no leader"})
+        elif path == "/v2/info" and request.method == "GET":
+            response = web.Response(200, info(self))
+        elif self.is_leader() and self.scheduler is not None:
+            response = self.marathon_api.handle(request)
+        else:
+            response = self.proxy(request)
+        leader = self.leader_marathon()
+        if leader:
+            response.headers.setdefault("X-Marathon-Leader", f"http://{leader}")
+        return response
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

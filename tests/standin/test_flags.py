@@ -1,0 +1,95 @@
+"""The stand-in reads and refuses flags as Mesos 1.11 and Marathon 1.11 do (../shared/reference/mesos/flags.md)."""
+
+from __future__ import annotations
+
+import pytest
+from standin import flags
+from standin.__main__ import main, systemd_hierarchy_error
+
+
+def master(*argv: str, **environ: str) -> dict:
+    return flags.parse_mesos("mesos-master", flags.MASTER_FLAGS, flags.MASTER_ALIASES, list(argv), environ)
+
+
+def agent(*argv: str, **environ: str) -> dict:
+    return flags.parse_mesos("mesos-agent", flags.AGENT_FLAGS, flags.AGENT_ALIASES, list(argv), environ)
+
+
+def test_command_line_beats_the_environment_and_defaults_fill_the_rest():
+    values = master("--port=5051", "--cluster=platform", MESOS_PORT="6000", MESOS_WORK_DIR="/var/lib/mesos")
+    assert (values["port"], values["cluster"], values["work_dir"]) == (5051, "platform", "/var/lib/mesos")
+    assert master()["port"] == 5050
+
+
+def test_a_flag_given_twice_is_refused_as_mesos_does():
+    # What the init wrapper does when /etc/default/mesos-master says PORT and a `port` flag file exists.
+    with pytest.raises(flags.FlagError, match="Flag 'port' is already loaded via name 'port'"):
+        master("--port=5050", "--port=5050")
+    with pytest.raises(
+        flags.FlagError, match="Flag 'authenticate' is already loaded via name 'authenticate_frameworks'"
+    ):
+        master("--authenticate_frameworks", "--authenticate")
+
+
+def test_an_unknown_flag_is_refused_and_an_unknown_variable_ignored():
+    with pytest.raises(flags.FlagError, match="Failed to load unknown flag 'http_credentials'"):
+        master("--http_credentials=/etc/mesos/http_credentials")  # an agent flag only, in 1.11
+    assert "frobnicate" not in master(MESOS_FROBNICATE="1")
+
+
+def test_booleans_take_the_forms_mesos_takes():
+    assert (
+        agent("--master=zk://h:2181/mesos", "--work_dir=/w", "--systemd_enable_support=false")["systemd_enable_support"]
+        is False
+    )
+    assert agent("--master=m:5050", "--work_dir=/w", "--no-switch_user")["switch_user"] is False
+    assert agent("--master=m:5050", "--work_dir=/w")["systemd_enable_support"] is True
+    with pytest.raises(flags.FlagError, match="Expecting a boolean"):
+        agent("--master=m:5050", "--work_dir=/w", "--strict=yes")
+
+
+def test_the_agent_requires_master_and_work_dir():
+    with pytest.raises(flags.FlagError, match="Flag 'master' is required"):
+        agent("--work_dir=/w")
+
+
+def test_file_values_are_read_and_zk_trimmed(tmp_path):
+    zk = tmp_path / "zk"
+    zk.write_text("zk://10.0.0.1:2181/mesos\n")
+    assert master(f"--zk=file://{zk}")["zk"] == "zk://10.0.0.1:2181/mesos"
+    assert (
+        agent(f"--master=file://{zk}", "--work_dir=/w", "--credential=file:///etc/mesos/c")["credential"]
+        == "/etc/mesos/c"
+    )
+
+
+def test_marathon_reads_its_environment_ahead_of_the_command_line():
+    environ = {"MARATHON_MASTER": "zk://h:2181/mesos", "MARATHON_HTTP_PORT": "8081", "MARATHON_DISABLE_HA": "",
+               "MARATHON_APP_ID": "/x"}  # fmt: skip
+    values = flags.parse_marathon(["--hostname", "mm1"], environ)
+    assert (values["master"], values["http_port"], values["hostname"], values["disable_ha"]) == (
+        "zk://h:2181/mesos", 8081, "mm1", True)  # fmt: skip
+
+
+def test_marathon_refuses_an_unknown_flag_and_a_missing_master_with_exit_112(capsys):
+    assert main(["marathon", "--master", "zk://h:2181/mesos", "--event_subscriber", "http_callback"]) == 112
+    assert "Unknown option 'event_subscriber'" in capsys.readouterr().err
+    assert main(["marathon"]) == 112
+    assert "Required option 'master' not found" in capsys.readouterr().err
+
+
+def test_mesos_exits_1_with_its_message(capsys):
+    assert main(["mesos-master", "--port=5050", "--port=5050"]) == 1
+    assert "Flag 'port' is already loaded" in capsys.readouterr().err
+
+
+def test_agent_with_systemd_support_needs_the_cgroup_v1_systemd_hierarchy(tmp_path, monkeypatch):
+    values = agent("--master=m:5050", "--work_dir=/w", f"--cgroups_hierarchy={tmp_path}")
+    monkeypatch.setattr(
+        "subprocess.run", lambda *a, **k: type("Done", (), {"stdout": "systemd 252 (252.30-1~deb12u2)\n"})()
+    )
+    assert systemd_hierarchy_error(values) == (
+        "Failed to initialize systemd: Failed to locate systemd cgroups hierarchy: "
+        f"'{tmp_path}/systemd' is not a valid hierarchy"
+    )
+    assert systemd_hierarchy_error({**values, "systemd_enable_support": False}) is None
