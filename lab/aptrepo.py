@@ -3,7 +3,7 @@
 Each package directory holds the files as the vendor's .deb lays them out, and DEBIAN/ with a
 control file whose Version is @VERSION@. The build copies the stand-in (lab/standin) to where
 the package's launchers look for it, stamps the version the lab pins (lab/pillar/site.sls, plus
-a hash of the sources, so changed code is a new version apt upgrades to), builds each .deb with
+a hash of the sources, so changed code is a new version, which the pinned install moves to), builds each .deb with
 dpkg-deb, indexes them with apt-ftparchive and signs the index with a key made for this lab
 (gpg, kept in the master's state, never in git). Nodes reach it over HTTP at
 platform:master_ip, exactly as a production site reaches the vendor's repository.
@@ -52,7 +52,8 @@ def ensure_tools() -> None:
 def _digest(*roots: pathlib.Path) -> str:
     digest = hashlib.sha256()
     for root in roots:
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in (p for p in files if "__pycache__" not in p.parts):
             digest.update(str(path.relative_to(LAB)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:10]
 
@@ -60,12 +61,14 @@ def _digest(*roots: pathlib.Path) -> str:
 def site_pillar() -> dict:
     """
     lab/pillar/site.sls with the versions of what the lab builds stamped with a hash of their
-    sources, so that changed code is a new version: the packages (apt upgrades to it) and the
-    registrator stand-in's image (a tag is never rebuilt; a new one is built and run).
+    sources, so that changed code is a new version: the packages (the pinned install moves to
+    it; Salt lets apt downgrade when the hash sorts lower) and the registrator stand-in's image
+    (a tag is never rebuilt; a new one is built and run).
     """
     pillar = yaml.safe_load(SITE_PILLAR_SOURCE.read_text())
     for package, (key, _) in BUILDS.items():
-        pillar[key]["version"] = f"{pillar[key]['version']}+{_digest(PACKAGES / package, STANDIN)}"
+        sources = _digest(PACKAGES / package, STANDIN, pathlib.Path(__file__))
+        pillar[key]["version"] = f"{pillar[key]['version']}+{sources}"
     registrator = pillar.setdefault("registrator", {})
     registrator["version"] = f"{registrator.get('version', 'v7')}-lab-{_digest(REGISTRATOR_IMAGE)}"
     return pillar

@@ -194,15 +194,29 @@ def port_taken(address: str, port: int) -> bool:
     return False
 
 
-def write_master_include() -> None:
-    """The lab's file root (lab/salt: its build contexts) after production's, for the master."""
+def write_master_include() -> bool:
+    """The lab's file root (lab/salt: its build contexts) after production's; True if it changed."""
     production = yaml.safe_load((REPO / "master.conf").read_text())["file_roots"]["base"]
     include = STATE_DIR / "master.d" / "lab.conf"
     include.parent.mkdir(parents=True, exist_ok=True)
-    include.write_text(
-        "# Written by lab/lab.py: master.conf's file roots, then the lab's own.\n"
-        + yaml.safe_dump({"file_roots": {"base": [*production, "/srv/platform/lab/salt"]}})
+    text = "# Written by lab/lab.py: master.conf's file roots, then the lab's own.\n" + yaml.safe_dump(
+        {"file_roots": {"base": [*production, "/srv/platform/lab/salt"]}}
     )
+    if include.exists() and include.read_text() == text:
+        return False
+    include.write_text(text)
+    return True
+
+
+def stop_master() -> None:
+    pid = master_pid()
+    if pid:
+        say("stopping salt-master")
+        os.kill(pid, 15)
+        for _ in range(30):
+            if not master_pid():
+                break
+            time.sleep(1)
 
 
 def write_site_pillar() -> None:
@@ -235,7 +249,8 @@ def ensure_apt_repository(master_ip: str) -> None:
 
 
 def ensure_master(master_ip: str) -> None:
-    write_master_include()
+    if write_master_include():
+        stop_master()  # the master reads its file roots at start only
     write_site_pillar()
     if master_pid():
         return
@@ -386,14 +401,7 @@ def down(args: argparse.Namespace) -> int:
     apt_server = pid_alive(LAB_DIR / "apt-http.pid")
     if apt_server:
         os.kill(apt_server, 15)
-    pid = master_pid()
-    if pid:
-        say("stopping salt-master")
-        os.kill(pid, 15)
-        for _ in range(30):
-            if not master_pid():
-                break
-            time.sleep(1)
+    stop_master()
     shutil.rmtree(STATE_DIR, ignore_errors=True)
     link = pathlib.Path("/srv/platform")
     if link.is_symlink() and link.resolve() == REPO:

@@ -61,12 +61,31 @@ def systemd_hierarchy_error(values: dict[str, Any]) -> str | None:
     return None
 
 
+def credentials_error(values: dict[str, Any]) -> str | None:
+    """The master's start-up checks of --credentials (flags.md §2): HTTP auth needs them, and not empty."""
+    http_auth = values["authenticate_http_readonly"] or values["authenticate_http_readwrite"]
+    if not values["credentials"]:
+        if http_auth:
+            return "No credentials provided for the default 'basic' HTTP authenticator"
+        return None
+    try:
+        text = pathlib.Path(values["credentials"]).read_text()
+    except OSError as ex:
+        return f"Failed to read credentials file '{values['credentials']}': {ex.strerror}"
+    if not text.strip():
+        return f"Empty credentials file '{values['credentials']}': it must contain at least one credential"
+    return None
+
+
 def mesos_master(argv: list[str], environ: dict[str, str]) -> MesosMaster:
     values = flags.parse_mesos("mesos-master", flags.MASTER_FLAGS, flags.MASTER_ALIASES, argv, environ)
     if values["zk"] and values["quorum"] is None:
         raise flags.FlagError("Need to specify --quorum for replicated log based registry when using ZooKeeper")
     if values["work_dir"] is None:
         raise flags.FlagError("--work_dir needed for replicated log based registry")
+    credentials_problem = credentials_error(values)
+    if credentials_problem:
+        raise flags.FlagError(credentials_problem)
     pathlib.Path(values["work_dir"]).mkdir(parents=True, exist_ok=True)
     return MesosMaster(
         open_store(values["zk"]),

@@ -210,6 +210,10 @@ class Agent:
             return web.Response(200 if found else 404, {"killed": found})
         if path == "/health":
             return web.Response(200, None)
+        if path == "/version":
+            return web.Response(200, {"version": MESOS_VERSION, "build_user": "lab stand-in"})
+        if path == "/flags":
+            return web.Response(200, {"flags": self.state()["flags"]})
         return web.Response(404, {"message": f"no such endpoint {request.method} {path}"})
 
     def state(self) -> dict:

@@ -141,12 +141,19 @@ def parse_mesos(
             values[canonical] = True
         else:
             values[canonical] = _value(name, flag, raw)
-    for key, raw in environ.items():
+    from_environment: dict[str, str] = {}
+    for key, raw in sorted(environ.items()):
         if not key.startswith("MESOS_"):
             continue
         name = key[len("MESOS_") :].lower()
         canonical = aliases.get(name, name)
-        if canonical in known and canonical not in values:
+        if canonical not in known:
+            continue  # stout reads only the variables of known flags
+        if canonical in from_environment:
+            # A name and its alias, both in the environment.
+            raise FlagError(f"Flag '{name}' is already loaded via name '{from_environment[canonical]}'")
+        from_environment[canonical] = name
+        if canonical not in values:  # the command line wins
             values[canonical] = _value(name, known[canonical], raw)
     for name, flag in known.items():
         if name not in values:
@@ -193,7 +200,8 @@ def parse_marathon(argv: list[str], environ: dict[str, str] | None = None) -> di
     while i < len(args):
         arg = args[i]
         name = arg[2:] if arg.startswith("--") else None
-        if name and name.startswith("disable_") and name[len("disable_") :] in MARATHON_FLAGS:
+        toggled = MARATHON_FLAGS.get(name[len("disable_") :]) if name and name.startswith("disable_") else None
+        if toggled is not None and toggled.kind == "bool":
             values[name[len("disable_") :]] = False
             i += 1
             continue

@@ -35,7 +35,11 @@ TICK_SECONDS = 0.5
 AGENT_TIMEOUT = 3.0
 # Missed polls before an agent is inactive (Mesos: max_agent_ping_timeouts).
 MAX_AGENT_MISSES = 5
-KILL_RETRY_SECONDS = 5.0
+# Marathon's --kill_retry_timeout default.
+KILL_RETRY_SECONDS = 10.0
+# Tasks go only to agents the leading mesos-master offered this recently: a Marathon that is
+# not registered with Mesos (bound to loopback, no master reachable) starts nothing.
+OFFER_SECONDS = 5.0
 NOT_CONFIG = ("version", "versionInfo", "instances")
 
 
@@ -185,7 +189,7 @@ class Scheduler:
 
     # ----------------------------------------------------------------- agents
     def register_agent(self, info: dict) -> dict:
-        """An agent (re-)registers: known again, active, and its description refreshed."""
+        """The leading mesos-master offers an agent: known again, active, its description refreshed."""
         with self.lock:
             known = self.agents.get(info["id"], {})
             agent = {
@@ -199,6 +203,7 @@ class Scheduler:
                 "registered_time": known.get("registered_time", self.clock()),
                 "reregistered_time": self.clock() if known else None,
                 "_misses": 0,
+                "_offeredAt": self.clock(),
             }
             if _public(known) != _public(agent) or not known.get("active"):
                 self.store.put("agents", agent["id"], agent)
@@ -408,7 +413,8 @@ class Scheduler:
     def place(self, app: dict) -> tuple[dict, list[int]] | None:
         """An active agent that satisfies resources, ports and constraints (least loaded first)."""
         siblings = [t for t in self.app_tasks(app["id"]) if not t.get("_killing")]
-        candidates = [a for a in self.agents.values() if a["active"]]
+        offered_since = self.clock() - OFFER_SECONDS
+        candidates = [a for a in self.agents.values() if a["active"] and a.get("_offeredAt", 0) > offered_since]
         random.shuffle(candidates)
         candidates.sort(key=lambda a: sum(1 for t in siblings if t["slaveId"] == a["id"]))
         for agent in candidates:

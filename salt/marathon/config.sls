@@ -14,6 +14,8 @@ marathon-env-file-managed:
     - name: {{ marathon.env_file }}
     - source: salt://marathon/files/marathon.default.jinja
     - template: jinja
+    # Read by systemd as root; Marathon's flags will carry credentials.
+    - mode: "0640"
     - context:
         flags: {{ flags | json }}
         # libprocess binds the scheduler to what the hostname resolves to; Vagrant's

@@ -2,7 +2,7 @@
 include:
   - .package
 
-{#- Read by both daemons: the master's --zk, the agent's --master (via /etc/default/mesos-*). #}
+{#- Read by both daemons: the master's zk and the agent's master flag files say file://<this>. #}
 mesos-zk-file-managed:
   file.managed:
     - name: {{ mesos.zk_file }}

@@ -92,12 +92,38 @@ def restart_marathons_with(edit: str) -> None:
         assert node_exec(node, f"{edit} /etc/default/marathon && systemctl restart marathon").returncode == 0
 
 
+def leading_marathon() -> str:
+    """http://<ip>:8080 of the leading Marathon, asked of each master until one answers."""
+    ips = {f"{node}.{PLATFORM['domain']}": PLATFORM["nodes"][node]["ip"] for node in MASTERS}
+    for node in MASTERS:
+        try:
+            leader = requests.get(f"http://{PLATFORM['nodes'][node]['ip']}:8080/v2/leader", timeout=5).json()["leader"]
+        except (requests.RequestException, KeyError, ValueError):
+            continue
+        return f"http://{ips[leader.split(':')[0]]}:8080"
+    return ""
+
+
 def test_marathon_bound_to_loopback_never_registers_with_mesos(marathons_restored):
     """Vagrant's `127.0.1.1 <fqdn>` line makes libprocess bind there unless LIBPROCESS_IP says otherwise."""
     restart_marathons_with("sed -i 's/^LIBPROCESS_IP=.*/LIBPROCESS_IP=127.0.1.1/'")
     wait_for(lambda: not (registered_framework() or {}).get("active"), 30)
     journals = "".join(node_exec(node, "journalctl -u marathon -n 30").stdout for node in MASTERS)
     assert "Scheduler driver bound to loopback interface!" in journals
+    # Unregistered, it gets no offers: an app it accepts never starts a task.
+    wait_for(leading_marathon, 30)
+    marathon = leading_marathon()
+    image = f"registry.{PLATFORM['domain']}:5000/platform/base:bookworm"
+    app = {"id": f"/lab-loopback-{int(time.time())}", "cmd": "sleep 600", "cpus": 0.01, "mem": 8, "instances": 1,
+           "container": {"type": "DOCKER", "docker": {"image": image}}}  # fmt: skip
+    assert requests.post(f"{marathon}/v2/apps", json=app, timeout=10).status_code == 201
+    try:
+        time.sleep(8)
+        body = requests.get(f"{marathon}/v2/apps{app['id']}", timeout=5).json()["app"]
+        # A registered Marathon would have started it within seconds.
+        assert (body["tasksStaged"], body["tasksRunning"], body.get("lastTaskFailure")) == (0, 0, None), body
+    finally:
+        requests.delete(f"{marathon}/v2/apps{app['id']}?force=true", timeout=10)
 
 
 def test_a_mesos_user_the_agents_lack_fails_every_task(marathons_restored):

@@ -93,3 +93,28 @@ def test_agent_with_systemd_support_needs_the_cgroup_v1_systemd_hierarchy(tmp_pa
         f"'{tmp_path}/systemd' is not a valid hierarchy"
     )
     assert systemd_hierarchy_error({**values, "systemd_enable_support": False}) is None
+
+
+def test_a_name_and_its_alias_both_in_the_environment_are_refused():
+    with pytest.raises(flags.FlagError, match="is already loaded via name"):
+        master(MESOS_AUTHENTICATE="true", MESOS_AUTHENTICATE_FRAMEWORKS="true")
+    assert master("--port=6000", MESOS_PORT="7000")["port"] == 6000
+
+
+def test_marathon_disable_applies_to_toggles_only():
+    with pytest.raises(flags.FlagError, match="Unknown option 'disable_hostname'"):
+        flags.parse_marathon(["--master", "zk://h:2181/mesos", "--disable_hostname"], {})
+    assert (
+        flags.parse_marathon(["--master", "m:5050", "--disable_mesos_authentication"], {})["mesos_authentication"]
+        is False
+    )
+
+
+def test_the_master_refuses_http_authentication_without_credentials(tmp_path, capsys):
+    work = f"--work_dir={tmp_path}"
+    assert main(["mesos-master", work, "--authenticate_http_readwrite"]) == 1
+    assert "No credentials provided for the default 'basic' HTTP authenticator" in capsys.readouterr().err
+    empty = tmp_path / "credentials"
+    empty.write_text("\n")
+    assert main(["mesos-master", work, f"--credentials={empty}"]) == 1
+    assert "it must contain at least one credential" in capsys.readouterr().err
