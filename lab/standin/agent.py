@@ -20,6 +20,7 @@ import requests
 
 from . import MESOS_VERSION, web
 from .flags import flag_texts
+from .store import MesosMasters
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,18 @@ def parse_resources(text: str) -> dict[str, Any]:
 def parse_attributes(text: str) -> dict[str, str]:
     """Mesos --attributes 'env:test;rack:a' -> {"env": "test", "rack": "a"}."""
     return {k.strip(): v.strip() for k, _, v in (p.partition(":") for p in text.split(";") if p.strip())}
+
+
+def described(info: dict) -> dict:
+    """An agent as the masters record it, from what it registers with (Agent.info)."""
+    return {
+        "id": info["id"],
+        "hostname": info["hostname"],
+        "ip": info["ip"],
+        "port": int(info["port"]),
+        "attributes": info.get("attributes", {}),
+        "resources": info.get("resources", {}),
+    }
 
 
 def _memory_mb() -> float:
@@ -128,7 +141,7 @@ class Agent:
         # Stable across restarts, so a re-registering agent is recognised with its tasks.
         self.id = f"{uuid.uuid5(uuid.NAMESPACE_DNS, hostname)}-S0"
         self._docker = docker_client
-        self._zk_store: Any = None
+        self._masters = MesosMasters(zk or ",".join(self.masters))
         self._stop = threading.Event()
         self.master: str | None = None
         self.server: web.Server | None = None
@@ -152,8 +165,7 @@ class Agent:
         self._stop.set()
         if self.server:
             self.server.stop()
-        if self._zk_store is not None:
-            self._zk_store.close()
+        self._masters.close()
 
     def info(self) -> dict:
         return {
@@ -165,23 +177,12 @@ class Agent:
             "resources": self.resources,
         }
 
-    def _leader_addresses(self) -> list[str]:
-        """Where to register: the leader named in ZooKeeper, else every --master (non-leaders forward)."""
-        if self.zk:
-            from .store import ZooKeeperStore
-
-            if self._zk_store is None:
-                self._zk_store = ZooKeeperStore(self.zk)
-            leader = self._zk_store.leader()
-            return [leader["mesos"]] if leader else []
-        return self.masters
-
     def _register_loop(self) -> None:
         # Re-registering every few seconds is what makes a restarted or newly elected master
         # know this agent at once; the master's polls are the pings.
         while not self._stop.is_set():
             try:
-                for address in self._leader_addresses():
+                for address in self._masters.addresses():
                     try:
                         answer = requests.post(f"http://{address}/standin/agents", json=self.info(), timeout=5)
                     except requests.RequestException:

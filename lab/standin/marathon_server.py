@@ -24,7 +24,7 @@ from . import web
 from .leadership import Elected
 from .marathon import MarathonApi, info, ping
 from .scheduler import Scheduler
-from .store import Store, ZooKeeperStore
+from .store import MesosMasters, Store
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class MarathonServer(Elected):
         self.scheduler: Scheduler | None = None
         self.framework_id = ""
         self.marathon_api = MarathonApi(self)
-        self._masters: ZooKeeperStore | None = None
+        self._masters = MesosMasters(master)
         self._refused_logged = False
 
     def start(self) -> MarathonServer:
@@ -80,8 +80,7 @@ class MarathonServer(Elected):
 
     def stop(self) -> None:
         super().stop()
-        if self._masters is not None:
-            self._masters.close()
+        self._masters.close()
 
     def on_elected(self) -> None:
         framework = self.store.get("framework", "id") or {"id": f"{uuid.uuid4()}-0000"}
@@ -106,15 +105,6 @@ class MarathonServer(Elected):
         return self.master
 
     # ----------------------------------------------------------------- Mesos
-    def _mesos_leaders(self) -> list[str]:
-        """Where the leading mesos-master is: the one named in ZooKeeper, else every --master."""
-        if not self.master.startswith("zk://"):
-            return [address.removeprefix("http://") for address in self.master.split(",")]
-        if self._masters is None:
-            self._masters = ZooKeeperStore(self.master)
-        leader = self._masters.leader()
-        return [leader["mesos"]] if leader else []
-
     def _register_loop(self) -> None:
         while not self._stop.wait(REGISTER_SECONDS):
             scheduler = self.scheduler
@@ -127,7 +117,7 @@ class MarathonServer(Elected):
 
     def _register(self, scheduler: Scheduler) -> None:
         """Register with the leading master (again), report the tasks, take the agents it offers."""
-        for address in self._mesos_leaders():
+        for address in self._masters.addresses():
             if _loopback(self.ip) and not _loopback(address.rsplit(":", 1)[0]):
                 if not self._refused_logged:
                     log.error(LOOPBACK_REFUSAL)

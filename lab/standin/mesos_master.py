@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from . import MESOS_VERSION, web
+from .agent import described
 from .flags import flag_texts
 from .leadership import Elected
 from .store import Store
@@ -85,13 +86,7 @@ class MesosMaster(Elected):
     def register_agent(self, info: dict) -> dict:
         with self.lock:
             known = self.agents.get(info["id"])
-            self.agents[info["id"]] = {
-                "id": info["id"],
-                "hostname": info["hostname"],
-                "ip": info["ip"],
-                "port": int(info["port"]),
-                "attributes": info.get("attributes", {}),
-                "resources": info.get("resources", {}),
+            self.agents[info["id"]] = described(info) | {
                 "registered_time": known["registered_time"] if known else self.clock(),
                 "last_seen": self.clock(),
             }

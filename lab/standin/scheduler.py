@@ -27,6 +27,7 @@ from typing import Any
 import requests
 
 from . import validation
+from .agent import described
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -192,20 +193,15 @@ class Scheduler:
         """The leading mesos-master offers an agent: known again, active, its description refreshed."""
         with self.lock:
             known = self.agents.get(info["id"], {})
-            agent = {
-                "id": info["id"],
-                "hostname": info["hostname"],
-                "ip": info["ip"],
-                "port": int(info["port"]),
-                "attributes": info.get("attributes", {}),
-                "resources": info.get("resources", {}),
+            agent = described(info) | {
                 "active": True,
                 "registered_time": known.get("registered_time", self.clock()),
                 "reregistered_time": self.clock() if known else None,
                 "_misses": 0,
                 "_offeredAt": self.clock(),
             }
-            if _public(known) != _public(agent) or not known.get("active"):
+            # Offers come every second: write to the store only when what it keeps changed.
+            if not known or described(known) != described(agent) or not known.get("active"):
                 self.store.put("agents", agent["id"], agent)
             self.agents[agent["id"]] = agent
             return {"id": agent["id"], "registered": True}

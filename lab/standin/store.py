@@ -232,3 +232,24 @@ def read_leader(url: str) -> dict | None:
         return store.leader()
     finally:
         store.close()
+
+
+class MesosMasters:
+    """Where the leading mesos-master is, as agents and Marathon find it from their --master:
+    the leader named in ZooKeeper for zk://..., else every host:port given (non-leaders forward)."""
+
+    def __init__(self, master: str) -> None:
+        self.master = master
+        self._zk: ZooKeeperStore | None = None
+
+    def addresses(self) -> list[str]:
+        if not self.master.startswith("zk://"):
+            return [address.removeprefix("http://") for address in self.master.split(",") if address]
+        if self._zk is None:
+            self._zk = ZooKeeperStore(self.master)
+        leader = self._zk.leader()
+        return [leader["mesos"]] if leader else []
+
+    def close(self) -> None:
+        if self._zk is not None:
+            self._zk.close()

@@ -357,3 +357,25 @@ def test_concurrent_posts_are_serialised(cluster: Cluster) -> None:
         thread.join()
     assert sorted(statuses) == [201, 409, 409, 409]
     cluster.api("DELETE", f"/v2/apps{app['id']}")
+
+
+def test_agents_and_marathon_find_the_leading_mesos_master_in_zookeeper(docker_client, zookeeper) -> None:
+    """As in the lab: --master=zk://.../mesos, the leader read from the masters' election."""
+    from standin.agent import Agent
+    from standin.mesos_master import MesosMaster
+    from standin.store import MesosMasters, ZooKeeperStore
+
+    from .conftest import free_port
+
+    url = f"zk://{zookeeper}/mesos-test-{uuid.uuid4().hex[:8]}"
+    mesos = MesosMaster(ZooKeeperStore(url), hostname="mm-zk.localdomain", ip="127.0.0.1", port=free_port()).start()
+    agent = Agent(ip="127.0.0.1", hostname="zk-agent.localdomain", port=0, attributes={"env": "test"}, resources={},
+                  zk=url, docker_client=docker_client).start()  # fmt: skip
+    masters = MesosMasters(url)
+    try:
+        wait_until(lambda: masters.addresses() == [f"127.0.0.1:{mesos.port}"], 20, what="the leader in ZooKeeper")
+        wait_until(lambda: agent.id in mesos.agents, 20, what="the agent registered through ZooKeeper")
+    finally:
+        masters.close()
+        agent.stop()
+        mesos.stop()
