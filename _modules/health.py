@@ -8,7 +8,6 @@ Ports and paths come from the same place the formulas read them: each formula's
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 from collections.abc import Callable
@@ -39,10 +38,6 @@ def _systemd_active(unit: str) -> bool:
     return subprocess.run(["systemctl", "is-active", "--quiet", unit], check=False).returncode == 0
 
 
-def _stand_in(component: str) -> bool:
-    return bool(_settings(component).get("stand_in"))
-
-
 def registry(node: dict) -> dict[str, Any]:
     port = _settings("registry")["port"]
     answer = _http(f"https://{node['fqdn']}:{port}/v2/", verify=_settings("common")["ca_trust_path"])
@@ -69,7 +64,7 @@ def mesos_master(node: dict) -> dict[str, Any]:
     port = _settings("mesos")["master"]["port"]
     state = _http(f"http://{node['ip']}:{port}/master/state").json()
     agents = [agent for agent in state.get("slaves", []) if agent.get("active", True)]
-    # The version says what answers: the lab's stand-in reports 1.11.0-standin.
+    # The version says what answers (the lab's stand-in reports its own).
     return _check(
         bool(state.get("leader")),
         f"mesos {state.get('version', '?')}: leader {state.get('leader', 'none')}, {len(agents)} agents",
@@ -103,21 +98,16 @@ def registrator(node: dict) -> dict[str, Any]:
 
 def nfs_server(node: dict) -> dict[str, Any]:
     export = _settings("nfs")["export"]
-    if _stand_in("nfs"):
-        # LAB ONLY: NFS-Ganesha (userspace) serves the export; its export manager says what it exports.
-        proc = subprocess.run(
-            ["dbus-send", "--system", "--print-reply", "--dest=org.ganesha.nfsd", "/org/ganesha/nfsd/ExportMgr",
-             "org.ganesha.nfsd.exportmgr.ShowExports"], capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        exported = f'string "{export}"' in proc.stdout
-        return _check(exported, f"lab: NFS-Ganesha (userspace) {'exports' if exported else 'does NOT export'} {export}")
     proc = subprocess.run(["exportfs", "-v"], capture_output=True, text=True, check=False)
-    return _check(export in proc.stdout, f"exports {export}" if export in proc.stdout else f"{export} not exported")
+    exported = any(line.split()[:1] == [export] for line in proc.stdout.splitlines())
+    return _check(exported, f"exports {export}" if exported else f"{export} not exported")
 
 
 def nfs_client(node: dict) -> dict[str, Any]:
     export = _settings("nfs")["export"]
-    mounted = os.path.ismount(export)
+    # The mount table, not os.path.ismount: a bind mount from the same filesystem is one too.
+    with open("/proc/self/mountinfo", encoding="utf-8") as mounts:
+        mounted = any(line.split()[4] == export for line in mounts)
     return _check(mounted, f"{export} mounted" if mounted else f"{export} not mounted")
 
 

@@ -87,8 +87,8 @@ def states(node_id: str | None = None, platform: dict | None = None) -> list[str
 
 def component(name: str, pillar: dict | None = None) -> dict:
     """
-    A component's pillar (version, source, settings) for this site: its ``lab`` block is
-    merged over it when ``platform:site`` is ``lab``.
+    A component's pillar (version, source, settings): pillar/components.sls with this
+    site's pillar (site.sls) merged over it by the pillar top file.
 
     CLI Example:
 
@@ -97,11 +97,7 @@ def component(name: str, pillar: dict | None = None) -> dict:
         salt-call topology.component consul
     """
     pillar = pillar if pillar is not None else _pillar()
-    data = dict(pillar.get(name) or {})
-    site_overrides = data.pop("lab", {})
-    if pillar.get("platform", {}).get("site") == "lab":
-        data.update(site_overrides)
-    return data
+    return dict(pillar.get(name) or {})
 
 
 def settings(name: str, pillar: dict | None = None) -> dict:

@@ -28,10 +28,11 @@ REGISTRATOR_IMAGE = LAB / "salt" / "registrator-standin" / "image"
 SUITE, COMPONENT = "bookworm", "main"
 KEY_NAME = "platform-lab.gpg"
 PORT = 8089
-# Package -> (pillar key of its pinned version, where its launchers import the stand-in from).
+# Package -> (pillar path of its pinned version, where its launchers import the stand-in from).
 BUILDS = {
-    "aventer-mesos": ("mesos", "usr/share/mesos"),
-    "marathon": ("marathon", "usr/share/marathon/lib"),
+    "aventer-mesos": (("mesos", "version"), "usr/share/mesos"),
+    "marathon": (("marathon", "version"), "usr/share/marathon/lib"),
+    "nfs-kernel-server": (("nfs", "server_version"), "usr/share/nfs-kernel-server"),
 }
 TOOLS = {"apt-ftparchive": "apt-utils", "gpg": "gnupg", "dpkg-deb": "dpkg"}
 
@@ -66,9 +67,9 @@ def site_pillar() -> dict:
     (a tag is never rebuilt; a new one is built and run).
     """
     pillar = yaml.safe_load(SITE_PILLAR_SOURCE.read_text())
-    for package, (key, _) in BUILDS.items():
+    for package, ((component, key), _) in BUILDS.items():
         sources = _digest(PACKAGES / package, STANDIN, pathlib.Path(__file__))
-        pillar[key]["version"] = f"{pillar[key]['version']}+{sources}"
+        pillar[component][key] = f"{pillar[component][key]}+{sources}"
     registrator = pillar.setdefault("registrator", {})
     registrator["version"] = f"{registrator.get('version', 'v7')}-lab-{_digest(REGISTRATOR_IMAGE)}"
     return pillar
@@ -113,8 +114,8 @@ def build(state_dir: pathlib.Path) -> pathlib.Path:
     index.mkdir(parents=True)
     work.mkdir(parents=True)
     pillar = site_pillar()
-    for package, (key, _) in BUILDS.items():
-        _build_deb(package, pillar[key]["version"], pool, work)
+    for package, ((component, key), _) in BUILDS.items():
+        _build_deb(package, pillar[component][key], pool, work)
     shutil.rmtree(work)
     (index / "Packages").write_text(_run("apt-ftparchive", "packages", "pool", cwd=repo))
     _run("gzip", "-k9n", str(index / "Packages"))

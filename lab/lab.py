@@ -78,6 +78,12 @@ def platform() -> dict:
     return yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
 
 
+def nfs_paths() -> tuple[str, str]:
+    """The NFS export (pillar nfs:export) and where the lab's clients bind it from (lab site pillar nfs:mount)."""
+    export = yaml.safe_load((REPO / "pillar" / "components.sls").read_text())["nfs"]["export"]
+    return export, yaml.safe_load(aptrepo.SITE_PILLAR_SOURCE.read_text())["nfs"]["mount"]["device"]
+
+
 def salt_env() -> dict:
     path = f"{REPO / '.venv/bin'}:{os.environ['PATH']}"
     return dict(os.environ, SALT_MASTER_CONFIG=str(REPO / "master.conf"), PATH=path)
@@ -282,8 +288,13 @@ def node_exec(node_id: str, command: str) -> subprocess.CompletedProcess:
 def node_run_args(plat: dict, node_id: str, image: str) -> list[str]:
     node = plat["nodes"][node_id]
     name = container(node_id)
-    # The lab's stand-in for the NFS export (no kernel NFS here): one volume on every agent.
-    shared = ["-v", f"{LABEL}-data:/data"] if {"nfs-server", "nfs-client"} & set(node["roles"]) else []
+    # The NFS export (no kernel NFS here): one volume, the server's export directory, which
+    # the clients bind-mount at the export from where the lab's site pillar (nfs:mount) says.
+    export, lab_export = nfs_paths()
+    roles = set(node["roles"])
+    shared = (["-v", f"{LABEL}-data:{export}"] if "nfs-server" in roles else []) + (
+        ["-v", f"{LABEL}-data:{lab_export}"] if "nfs-client" in roles else []
+    )
     return [
         "--name", name, "--hostname", f"{node_id}.{plat['domain']}",
         "--network", NETWORK, "--ip", node["ip"], "--memory", f"{node.get('memory', 1024)}m",

@@ -1,5 +1,5 @@
 # Version and source of every component. A formula reads its own key here, merged over its
-# defaults.yaml; when platform:site is "lab", the component's `lab:` block is merged on top.
+# defaults.yaml; a site's pillar (site.sls) overrides any of it.
 # Debian package versions are the bookworm ones; pin them so every node runs the same build.
 
 docker:
@@ -59,27 +59,20 @@ keepalived:
   virtual_router_id: 51
 
 nfs:
+  # Debian's nfs-utils: the server's (nfs-kernel-server) and the clients' (nfs-common) packages.
   version: 1:2.6.2-4+deb12u1
   export: /data
-  lab:
-    # The lab's kernel has no NFS: the nfs-server node serves the export with NFS-Ganesha, a
-    # userspace NFS server (bookworm packages); the clients cannot mount NFS, so the agents
-    # share a Docker volume at the export instead.
-    stand_in: true
-    ganesha:
-      version: 4.3-2
 
 images:
   # Base of the platform's images (registrator, load balancer, app): a minimal bookworm,
-  # pushed to the private registry as platform/base:<version>. Production pulls `base`;
-  # the lab builds it with debootstrap because no public container registry is reachable.
+  # pushed to the private registry as platform/base:<version>: pulled from `base`, or
+  # debootstrapped on the image builder where no container registry is reachable
+  # (base_source: debootstrap, as the lab's site pillar sets).
   version: bookworm
   base: debian:bookworm-slim
   base_source: pull
   # Image tags: bump one when its build context changes; an existing tag is never rebuilt.
   lb_tag: "1"
-  lab:
-    base_source: debootstrap
 
 drift:
   # Every node checks its own highstate (test=True) on a schedule and returns the result to

@@ -1,8 +1,6 @@
 # The platform's topology: the single source of truth for nodes, addresses and roles.
 # The Vagrantfile and the lab read this file as plain YAML, so keep it free of Jinja.
 platform:
-  # "production" or "lab": selects each component's source in components.sls.
-  site: production
   domain: localdomain
   network: 192.168.33.0/24
   master_ip: 192.168.33.1

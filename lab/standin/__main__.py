@@ -3,6 +3,7 @@
     python3 -m standin mesos-master --zk=zk://192.168.33.11:2181/mesos --quorum=2 --work_dir=/var/lib/mesos ...
     python3 -m standin mesos-agent --master=zk://192.168.33.11:2181/mesos --work_dir=/var/lib/mesos ...
     python3 -m standin marathon --master zk://192.168.33.11:2181/mesos --zk zk://192.168.33.11:2181/marathon
+    python3 -m standin exportfs -ra          (the lab's nfs-kernel-server: /etc/exports to NFS-Ganesha)
 
 Flags are read as the vendors' daemons read them (flags.py), environment included, and refused
 with their messages and exit codes: 1 for Mesos, 112 for Marathon.
@@ -21,7 +22,7 @@ import sys
 import threading
 from typing import Any
 
-from . import flags
+from . import exportfs, flags
 from .agent import Agent, parse_attributes, parse_resources
 from .marathon_server import MarathonServer, libprocess_ip
 from .mesos_master import MesosMaster
@@ -142,8 +143,10 @@ DAEMONS = {"mesos-master": (mesos_master, MESOS_EXIT), "mesos-agent": (mesos_age
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["exportfs"]:
+        return exportfs.main(argv[1:])
     if not argv or argv[0] not in DAEMONS:
-        print(f"usage: python3 -m standin {{{','.join(DAEMONS)}}} [flags]", file=sys.stderr)
+        print(f"usage: python3 -m standin {{{','.join([*DAEMONS, 'exportfs'])}}} [flags]", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     build, exit_code = DAEMONS[argv[0]]

@@ -1,29 +1,9 @@
 {%- from "nfs/map.jinja" import nfs, platform with context %}
 
-{%- if nfs.stand_in %}
-{#- LAB ONLY: the lab kernel has no NFS server, so NFS-Ganesha, a userspace server, serves the
-    export. Its clients cannot mount NFS either: <export> is also a Docker volume that the lab
-    mounts on every agent (lab/lab.py), and the server exports that directory. #}
-
-nfs-server-ganesha-units-masked:
-  service.masked:
-    - names: {{ nfs.ganesha.masked_units | json }}
-
-nfs-server-ganesha-package-installed:
-  pkg.installed:
-    - pkgs:
-{%-   for package in nfs.ganesha.packages %}
-      - {{ package }}: {{ nfs.ganesha.version | json }}
-{%-   endfor %}
-    - require:
-      - service: nfs-server-ganesha-units-masked
-{%- else %}
-
 nfs-server-package-installed:
   pkg.installed:
     - name: {{ nfs.server_package }}
-    - version: {{ nfs.version | json }}
-{%- endif %}
+    - version: {{ (nfs.server_version or nfs.version) | json }}
 
 nfs-export-dir-managed:
   file.directory:
@@ -41,30 +21,6 @@ nfs-db-dir-managed:
     - mode: {{ nfs.db_mode | json }}
     - require:
       - file: nfs-export-dir-managed
-{%- if nfs.stand_in %}
-
-nfs-server-ganesha-config-file-managed:
-  file.managed:
-    - name: {{ nfs.ganesha.config_file }}
-    - source: salt://nfs/files/ganesha.conf.jinja
-    - template: jinja
-    - context:
-        nfs: {{ nfs | json }}
-        network: {{ platform.network | json }}
-    - require:
-      - pkg: nfs-server-ganesha-package-installed
-
-{#- Ganesha reads its exports at start: a changed config (or package) restarts it. #}
-nfs-server-ganesha-service-running:
-  service.running:
-    - name: {{ nfs.ganesha.service }}
-    - enable: true
-    - require:
-      - file: nfs-db-dir-managed
-    - watch:
-      - pkg: nfs-server-ganesha-package-installed
-      - file: nfs-server-ganesha-config-file-managed
-{%- else %}
 
 nfs-exports-file-managed:
   file.managed:
@@ -93,4 +49,3 @@ nfs-exports-reloaded:
       - file: nfs-exports-file-managed
     - require:
       - service: nfs-server-service-running
-{%- endif %}

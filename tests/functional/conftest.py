@@ -19,11 +19,13 @@ from tests.conftest import PRODUCTION_SITE_PILLAR, REPO, load_repo_pillar
 class RenderedNode:
     """A node's rendered highstate, with helpers to read what a state would write."""
 
-    def __init__(self, loaders: Loaders, highstate: dict, dry_run: dict | list):
+    def __init__(self, loaders: Loaders, highstate: dict, dry_run: dict | list, cleans: dict | None = None):
         self.loaders = loaders
         self.highstate = highstate
         # highstate test=True mock=True: every state function and requisite resolved, nothing run.
         self.dry_run = dry_run
+        # <formula>.clean -> its state.sls test=True mock=True, when asked for.
+        self.cleans = cleans or {}
 
     def state(self, state_id: str) -> dict:
         """The arguments of one state, as a flat dict (plus ``fun``)."""
@@ -50,10 +52,16 @@ class RenderedNode:
         )
 
 
-def render_node(node_id: str, site: str = "production", site_pillar: str | None = None) -> RenderedNode:
+CLEAN_SLS = sorted(f"{path.parent.name}.clean" for path in (REPO / "salt").glob("*/clean.sls"))
+
+
+def render_node(
+    node_id: str, site: str = "production", site_pillar: str | None = None, cleans: bool = False
+) -> RenderedNode:
     """
     With the site pillar of ``site``: "production" (PRODUCTION_SITE_PILLAR) or "lab" (what
-    lab/lab.py installs on the lab's master, from lab/pillar/site.sls), or ``site_pillar``.
+    lab/lab.py installs on the lab's master, from lab/pillar/site.sls), or ``site_pillar``;
+    with ``cleans``, every formula's clean.sls dry-run on the node too.
     """
     node = load_repo_pillar()["platform"]["nodes"][node_id]
     root = tempfile.mkdtemp(prefix="fn-")
@@ -83,7 +91,11 @@ def render_node(node_id: str, site: str = "production", site_pillar: str | None 
         loaders.grains.update({"id": node_id, "ip4_interfaces": {"lo": ["127.0.0.1"], "eth0": [node["ip"]]}})
         highstate = loaders.modules.state.show_highstate()
         dry_run = loaders.modules.state.highstate(test=True, mock=True)
-        return RenderedNode(loaders, highstate, getattr(dry_run, "raw", dry_run))
+        cleaned = {}
+        for sls in CLEAN_SLS if cleans else []:
+            result = loaders.modules.state.sls(sls, test=True, mock=True)
+            cleaned[sls] = getattr(result, "raw", result)
+        return RenderedNode(loaders, highstate, getattr(dry_run, "raw", dry_run), cleaned)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -101,9 +113,3 @@ def rendered() -> dict[str, RenderedNode]:
 def rendered_lab() -> dict[str, RenderedNode]:
     """All ten nodes with the lab's site pillar, rendered once for the session."""
     return {node_id: render_node(node_id, site="lab") for node_id in NODE_IDS}
-
-
-@pytest.fixture(scope="session")
-def rendered_lab_nfs_server(rendered_lab) -> RenderedNode:
-    """The NFS server node (ms1) rendered with the lab's site pillar: its lab-only branches."""
-    return rendered_lab["ms1"]

@@ -39,6 +39,19 @@ def test_every_state_function_and_requisite_resolves(rendered, rendered_lab, nod
     assert len(dry_run) == len(node.highstate)
 
 
+@pytest.mark.parametrize("site", ["production", "lab"])
+def test_every_formulas_clean_sls_renders_and_resolves(site):
+    from .conftest import CLEAN_SLS, render_node
+
+    # ms1 holds the most formulas' state (agent, NFS server); clean.sls undoes a formula anywhere.
+    cleans = render_node("ms1", site=site, cleans=True).cleans
+    assert sorted(cleans) == CLEAN_SLS and len(CLEAN_SLS) >= 14
+    for sls, result in cleans.items():
+        assert isinstance(result, dict) and result, f"{sls} did not compile: {result}"
+        failed = {chunk["__id__"]: chunk["comment"] for chunk in result.values() if chunk["result"] is False}
+        assert failed == {}, sls
+
+
 def test_the_lab_runs_the_production_mesos_and_marathon_states_with_its_own_repository(rendered, rendered_lab):
     """Same states on mm1 for both sites; only pillar data differs (repository, pinned versions)."""
 
@@ -149,30 +162,29 @@ def test_nfs_server_exports_data_and_clients_mount_it_from_ms1(rendered):
     exports = rendered["ms1"].file_content("nfs-exports-file-managed")
     assert exports.strip().endswith("/data 192.168.33.0/24(rw,sync,no_subtree_check,root_squash)")
     mount = rendered["ms3"].state("nfs-export-mounted")
-    assert (mount["name"], mount["device"]) == ("/data", "192.168.33.14:/data")
-    # The lab's userspace server stays out of production.
-    assert not [state_id for state_id in rendered["ms1"].highstate if "ganesha" in state_id]
+    assert (mount["name"], mount["device"], mount["fstype"]) == ("/data", "192.168.33.14:/data", "nfs")
+    assert mount["opts"] == ["rw", "hard", "_netdev"]
 
 
-def test_lab_nfs_server_serves_the_export_with_ganesha_to_the_platform_network_only(rendered_lab_nfs_server):
-    ms1 = rendered_lab_nfs_server
-    failed = {chunk["__id__"]: chunk["comment"] for chunk in ms1.dry_run.values() if chunk["result"] is False}
-    assert failed == {}
-    assert "nfs-exports-file-managed" not in ms1.highstate
-    version = PILLAR["nfs"]["lab"]["ganesha"]["version"]
-    packages = ms1.state("nfs-server-ganesha-package-installed")["pkgs"]
-    assert packages == [{"nfs-ganesha": version}, {"nfs-ganesha-vfs": version}]
-    config = ms1.file_content("nfs-server-ganesha-config-file-managed")
-    export = re.search(r"^EXPORT \{(.*)^\}", config, re.M | re.S).group(1)
-    client = re.search(r"CLIENT \{(.*?)\}", export, re.S).group(1)
-    # Read-write for the platform network, nobody else; root squashed to nobody, as the kernel export.
-    assert f"Clients = {PLATFORM['network']};" in client and "Access_Type = RW;" in client
-    rest = export.replace(client, "")
-    for line in ('Path = "/data";', "Access_Type = None;", "Squash = root_squash;", "Anonymous_Uid = 65534;"):
-        assert line in rest
-    assert re.search(r"NFS_CORE_PARAM \{[^}]*Protocols = 4;", config)
-    service = ms1.state("nfs-server-ganesha-service-running")
-    assert {"file": "nfs-server-ganesha-config-file-managed"} in service["watch"]
+def test_the_lab_runs_the_production_nfs_states_with_its_own_package_and_mount_source(rendered, rendered_lab):
+    """Same NFS states on the server and a client for both sites; only pillar data differs."""
+
+    def nfs_states(node):
+        return {i: node.state(i)["fun"] for i, chunk in node.highstate.items() if chunk["__sls__"].startswith("nfs.")}
+
+    for node_id in ("ms1", "ms3"):
+        assert nfs_states(rendered[node_id]) == nfs_states(rendered_lab[node_id])
+    lab_site = yaml.safe_load((REPO / "lab" / "pillar" / "site.sls").read_text())
+    server = rendered_lab["ms1"].state("nfs-server-package-installed")
+    assert (server["name"], server["version"]) == ("nfs-kernel-server", lab_site["nfs"]["server_version"])
+    assert rendered["ms1"].state("nfs-server-package-installed")["version"] == PILLAR["nfs"]["version"]
+    assert rendered_lab["ms1"].file_content("nfs-exports-file-managed") == rendered["ms1"].file_content(
+        "nfs-exports-file-managed"
+    )
+    mount = rendered_lab["ms3"].state("nfs-export-mounted")
+    assert (mount["name"], mount["device"], mount["fstype"]) == ("/data", "/lab/nfs-export", "none")
+    assert mount["opts"] == ["bind"]
+    assert rendered_lab["ms3"].state("nfs-client-package-installed")["version"] == PILLAR["nfs"]["version"]
 
 
 def test_registrator_announces_the_node_address_to_the_local_consul(rendered):

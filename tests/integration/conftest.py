@@ -37,7 +37,6 @@ ROLES = ["registry", "image-builder", "zookeeper", "consul-server", "mesos-maste
 def platform_pillar(log_dir: str) -> dict:
     return {
         "platform": {
-            "site": "production",
             "domain": "localdomain",
             "network": "192.168.33.0/24",
             "vip": "192.168.33.20",

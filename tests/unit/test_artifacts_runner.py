@@ -22,12 +22,6 @@ def configure_loader_modules(repo_pillar, tmp_path):
     }
 
 
-@pytest.fixture
-def lab_pillar(repo_pillar):
-    repo_pillar["platform"]["site"] = "lab"
-    return repo_pillar
-
-
 @pytest.mark.parametrize(
     ("module", "binary"),
     [
@@ -46,10 +40,10 @@ def test_production_builds_consul_template_and_pulls_registrator(repo_pillar):
     }
 
 
-def test_a_site_block_can_add_a_go_module(lab_pillar):
-    lab_pillar["nfs"]["lab"]["go_module"] = "github.com/example/nfs-tool"
-    lab_pillar["nfs"]["lab"]["version"] = "v1.2.3"
-    assert artifacts.wanted(lab_pillar)["nfs-tool"] == "github.com/example/nfs-tool@v1.2.3"
+def test_a_site_pillar_can_add_a_go_module(repo_pillar):
+    repo_pillar["nfs"]["go_module"] = "github.com/example/nfs-tool"
+    repo_pillar["nfs"]["version"] = "v1.2.3"
+    assert artifacts.wanted(repo_pillar)["nfs-tool"] == "github.com/example/nfs-tool@v1.2.3"
 
 
 def test_a_site_pillar_can_build_registrator_from_its_go_module(repo_pillar):

@@ -12,16 +12,6 @@ LAB_BRANCH = re.compile(
     r"|['\"]lab['\"]\s*[!=]=|\bsite\b.*\bin\b.*['\"]lab['\"]"  # 'lab' == site, site in ('lab', ...)
     r"|\.get\(['\"]lab['\"]|pop\(['\"]lab['\"]"  # a component's `lab:` block
 )
-# Issue #9 is moving these out one by one (the NFS clients, the `lab:` blocks of
-# components.sls and their merge); each that goes must leave this list too.
-NOT_YET_MOVED = {
-    "_modules/health.py",
-    "_modules/topology.py",
-    "pillar/components.sls",
-    "salt/nfs/client.sls",
-    "salt/nfs/defaults.yaml",
-    "salt/nfs/server.sls",
-}
 
 
 def lab_branches() -> set[str]:
@@ -37,10 +27,8 @@ def lab_branches() -> set[str]:
     return found
 
 
-def test_mesos_marathon_and_registrator_have_no_lab_branch_and_no_new_one_appears():
-    found = lab_branches()
-    assert not {path for path in found if re.match(r"salt/(mesos|marathon|registrator|images)/", path)}
-    assert found == NOT_YET_MOVED, "a lab branch appeared, or one was removed: update NOT_YET_MOVED"
+def test_no_lab_branch_in_the_production_tree():
+    assert lab_branches() == set()
 
 
 def test_the_branch_pattern_catches_the_forms_it_must():

@@ -156,11 +156,11 @@ def test_states_follow_roles_without_repeats():
     assert topology.states() == ["common", "zookeeper", "consul", "mesos.master", "marathon", "docker", "registrator"]
 
 
-def test_component_lab_block_applies_only_on_lab_site(repo_pillar):
-    assert "stand_in" not in topology.component("nfs")
-    repo_pillar["platform"]["site"] = "lab"
-    assert topology.component("nfs")["stand_in"] is True
-    assert topology.component("nfs")["version"] == repo_pillar["nfs"]["version"]
+def test_component_is_the_pillar_as_merged_no_site_block_is_read(repo_pillar):
+    repo_pillar["nfs"]["lab"] = {"export": "/elsewhere"}
+    assert topology.component("nfs")["export"] == "/data"
+    repo_pillar["nfs"]["export"] = "/srv/shared"
+    assert topology.component("nfs")["export"] == "/srv/shared"
 
 
 def test_registry_address(repo_pillar):
