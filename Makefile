@@ -3,9 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 INSTALLED := $(VENV)/.installed
-# Debian packages the tests need: vagrant (`vagrant validate`), the Docker engine, and for
-# the Mesos/Marathon stand-in's tests a static busybox (their app image) and ZooKeeper.
-TEST_PACKAGES := vagrant docker.io busybox-static zookeeperd file
+# Debian packages the tests need: vagrant (`vagrant validate`), the Docker engine, for the
+# Mesos/Marathon stand-in's tests a static busybox (their app image) and ZooKeeper, and
+# Chromium (headless: the lab tests load the Mesos and Marathon pages in a real browser).
+TEST_PACKAGES := vagrant docker.io busybox-static zookeeperd file chromium
 
 .PHONY: test lint unit functional integration standin notejam deps system-deps up down lab-test clean
 

@@ -145,6 +145,8 @@ class Agent:
         self._stop = threading.Event()
         self.master: str | None = None
         self.server: web.Server | None = None
+        # Set while the master says this machine is down for maintenance: it runs nothing.
+        self.machine_down = False
 
     @property
     def docker(self) -> Any:
@@ -187,7 +189,14 @@ class Agent:
                         answer = requests.post(f"http://{address}/standin/agents", json=self.info(), timeout=5)
                     except requests.RequestException:
                         continue
+                    if answer.ok and answer.json().get("shutdown"):
+                        # Its machine is down for maintenance: Mesos shuts the agent and its tasks down.
+                        self.machine_down = True
+                        self._shut_down_tasks()
+                        self.master = address
+                        break
                     if answer.ok:
+                        self.machine_down = False
                         if self.master != address:
                             log.info("registered with master %s as %s", address, self.id)
                         self.master = address
@@ -195,6 +204,12 @@ class Agent:
             except Exception:
                 log.exception("registration failed")
             self._stop.wait(REGISTER_SECONDS)
+
+    def _shut_down_tasks(self) -> None:
+        for task in self.list_tasks():
+            if task["taskId"] and task["state"] in ("TASK_RUNNING", "TASK_STAGING"):
+                log.warning("machine down for maintenance: killing task %s", task["taskId"])
+                self.kill(task["taskId"])
 
     # ----------------------------------------------------------------- HTTP
     def handle(self, request: web.Request) -> web.Response:
@@ -286,6 +301,9 @@ class Agent:
     def launch(self, spec: dict) -> web.Response:
         """docker run the task: labels, env, port bindings, volumes, bridge networking."""
         import docker.errors
+
+        if self.machine_down:
+            return web.Response(503, {"message": "the agent's machine is down for maintenance"})
 
         user = spec.get("user")
         if self.switch_user and user:

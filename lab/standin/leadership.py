@@ -75,6 +75,11 @@ class Elected:
     def is_leader(self) -> bool:
         return self.leading
 
+    def abdicate(self) -> None:
+        """Give the leadership up (Marathon's DELETE /v2/leader): another candidate takes it over."""
+        self.store.abdicate()
+        self._update_leadership()
+
     def _leadership_loop(self) -> None:
         while not self._stop.wait(LEADERSHIP_POLL_SECONDS):
             try:

@@ -1,4 +1,4 @@
-"""Marathon's v2 REST API, the part our runners use, with Marathon's status codes and bodies.
+"""Marathon's v2 REST API (apps, tasks, deployments, queue) with Marathon's status codes and bodies.
 
 See ../shared/reference/marathon/rest-semantics.md; every answer here follows it. The leader
 answers; a non-leader proxies to it (marathon_server.py), as Marathon's LeaderProxyFilter does.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from . import VERSION, validation, web
+from . import VERSION, pages, validation, web
 from .scheduler import ApiError, app_not_found
 
 if TYPE_CHECKING:
@@ -54,11 +54,20 @@ class MarathonApi:
 
     def _route(self, request: web.Request) -> web.Response:
         path, method = request.path.rstrip("/") or "/", request.method
+        if path in ("/", "/ui") and method == "GET":
+            scheduler = self.scheduler
+            with scheduler.lock:
+                apps = [scheduler.app_info(app, embed_tasks=False) for app in scheduler.apps.values()]
+                deployments = [scheduler.deployment_info(d) for d in scheduler.deployments.values()]
+            page = pages.marathon(apps, deployments, self.master.leader_marathon())
+            return web.Response(200, raw=page.encode(), headers={"Content-Type": pages.HTML})
         if path == "/v2/apps":
             if method == "GET":
                 return self.list_apps(request)
             if method == "POST":
-                info, dep = self.scheduler.create_app(web.parse_json(request), request.flag("force", False))
+                info, dep = self.scheduler.create_app(
+                    web.parse_json(request), request.flag("force", False), _client(request)
+                )
                 response = _deployment_created(201, info, dep["id"])
                 response.headers["Location"] = info["id"]
                 return response
@@ -77,6 +86,29 @@ class MarathonApi:
             with self.scheduler.lock:
                 tasks = [self.scheduler.task_info(t) for t in self.scheduler.tasks.values()]
             return web.Response(200, {"tasks": tasks})
+        elif path == "/v2/tasks/delete" and method == "POST":
+            body = web.parse_json(request)
+            if not isinstance(body, dict) or not isinstance(body.get("ids"), list):
+                return web.Response(
+                    400, {"message": "Invalid JSON", "details": [{"path": "/ids", "errors": ["error.path.missing"]}]}
+                )
+            return self._killed(self.scheduler.kill_tasks([str(i) for i in body["ids"]], *self._kill_flags(request)))
+        elif (path == "/v2/groups" or path.startswith("/v2/groups/")) and method == "GET":
+            return self.get_group(request, path[len("/v2/groups") :] or "/")
+        elif path == "/metrics" and method == "GET":
+            with self.scheduler.lock:
+                return web.Response(200, metrics(self.master, self.scheduler))
+        elif path == "/v2/queue" and method == "GET":
+            with self.scheduler.lock:
+                return web.Response(200, {"queue": self.scheduler.queue()})
+        elif path.startswith("/v2/queue/") and path.endswith("/delay") and method == "DELETE":
+            app_id = path[len("/v2/queue") : -len("/delay")]
+            with self.scheduler.lock:
+                if self.scheduler.reset_delay(app_id):
+                    return web.Response(204, None)
+            return web.Response(
+                404, {"message": f"Application {validation.normalize_id(app_id)} not found in tasks queue."}
+            )
         return web.Response(404, {"message": f"No endpoint {method} {path}"})
 
     def _app_route(self, request: web.Request, rest: str) -> web.Response:
@@ -95,7 +127,7 @@ class MarathonApi:
             if method == "PATCH" and app_id not in scheduler.apps:
                 raise app_not_found(app_id)
             partial = True if method == "PATCH" else request.flag("partialUpdate", True)
-            status, body = scheduler.update_app(app_id, web.parse_json(request), force, partial)
+            status, body = scheduler.update_app(app_id, web.parse_json(request), force, partial, _client(request))
             return _deployment_created(status, body, body["deploymentId"])
         if kind == "app" and method == "DELETE":
             body = scheduler.delete_app(app_id, request.flag("force", True))
@@ -117,12 +149,47 @@ class MarathonApi:
                 if app_id not in scheduler.apps:
                     raise app_not_found(app_id)
                 return web.Response(200, {"tasks": [scheduler.task_info(t) for t in scheduler.app_tasks(app_id)]})
+        if kind == "tasks" and method == "DELETE":
+            with scheduler.lock:
+                if app_id not in scheduler.apps:
+                    raise app_not_found(app_id)
+                host = (request.query.get("host") or ["*"])[-1]
+                ids = [t["id"] for t in scheduler.app_tasks(app_id) if host in ("*", t["host"])]
+                return self._killed(scheduler.kill_tasks(ids, *self._kill_flags(request)))
         if kind == "task" and method == "DELETE":
             body = scheduler.kill_app_task(app_id, match["task"], request.flag("scale", False))
             if "deploymentId" in body:
                 return _deployment_created(200, body, body["deploymentId"])
             return web.Response(200, body)
         return web.Response(405, {"message": f"Method {method} not allowed here"})
+
+    @staticmethod
+    def _kill_flags(request: web.Request) -> tuple[bool, bool, bool]:
+        return request.flag("scale", False), request.flag("wipe", False), request.flag("force", False)
+
+    @staticmethod
+    def _killed(body: dict) -> web.Response:
+        """The killed tasks, or with scale the deployment that lowers the instances."""
+        if "deploymentId" in body:
+            return _deployment_created(200, body, body["deploymentId"])
+        return web.Response(200, body)
+
+    def get_group(self, request: web.Request, group_id: str) -> web.Response:
+        """GET /v2/groups[/{id}]: the group tree Marathon derives from app ids (/a/b/app is in /a/b).
+
+        Embeds as Marathon's: apps and subgroups by default, tasks with group.apps.tasks.
+        """
+        group_id = validation.normalize_id(group_id) if group_id != "/" else "/"
+        embed = set(request.query.get("embed", [])) or {"group.groups", "group.apps"}
+        with self.scheduler.lock:
+            apps = {
+                app_id: self.scheduler.app_info(app, embed_tasks="group.apps.tasks" in embed)
+                for app_id, app in self.scheduler.apps.items()
+            }
+        inside = [app_id for app_id in apps if group_id == "/" or app_id.startswith(group_id + "/")]
+        if group_id != "/" and not inside:
+            return web.Response(404, {"message": f"Group '{group_id}' does not exist"})
+        return web.Response(200, _group(group_id, {a: apps[a] for a in inside}, embed))
 
     def list_apps(self, request: web.Request) -> web.Response:
         """GET /v2/apps[?id=<substring>][&embed=apps.tasks]."""
@@ -135,6 +202,56 @@ class MarathonApi:
                 if wanted in app_id
             ]
         return web.Response(200, {"apps": apps})
+
+
+def _parent(app_id: str) -> str:
+    return app_id.rsplit("/", 1)[0] or "/"
+
+
+def _group(group_id: str, apps: dict[str, dict], embed: set[str]) -> dict:
+    """The group ``group_id`` over ``apps`` (every app under it), its subgroups nested."""
+    prefix = group_id.rstrip("/") + "/"
+    children = sorted(
+        {prefix + app_id[len(prefix) :].split("/", 1)[0] for app_id in apps if _parent(app_id) != group_id}
+    )
+    versions = [app["version"] for app in apps.values()]
+    group = {"id": group_id, "dependencies": [], "pods": [], "version": max(versions, default=None)}
+    group["apps"] = [app for app_id, app in sorted(apps.items()) if _parent(app_id) == group_id] if (
+        "group.apps" in embed or "group.apps.tasks" in embed) else []  # fmt: skip
+    group["groups"] = [
+        _group(child, {a: app for a, app in apps.items() if a.startswith(child + "/")}, embed) for child in children
+    ] if "group.groups" in embed else []  # fmt: skip
+    return group
+
+
+def metrics(master: MarathonServer, scheduler: Scheduler) -> dict:
+    """GET /metrics: Marathon 1.11's Dropwizard JSON, with the gauges operators graph."""
+    tasks = list(scheduler.tasks.values())
+
+    def gauge(value: float) -> dict:
+        return {"value": value}
+
+    return {
+        "version": "4.0.0",
+        "gauges": {
+            "marathon.apps.active.gauge": gauge(len(scheduler.apps)),
+            "marathon.deployments.active.gauge": gauge(len(scheduler.deployments)),
+            "marathon.instances.running.gauge": gauge(sum(t["state"] == "TASK_RUNNING" for t in tasks)),
+            "marathon.instances.staged.gauge": gauge(sum(t["state"] == "TASK_STAGING" for t in tasks)),
+            "marathon.instances.launch-overdue.gauge": gauge(sum(e["count"] for e in scheduler.queue())),
+            "marathon.leadership.duration.gauge.seconds": gauge(round(master.leadership_seconds())),
+            "marathon.uptime.gauge.seconds": gauge(round(master.uptime_seconds())),
+        },
+        "counters": {},
+        "histograms": {},
+        "meters": {},
+        "timers": {},
+    }
+
+
+def _client(request: web.Request) -> dict:
+    """Who asked, as Marathon's api_post_event names them."""
+    return {"clientIp": request.remote, "uri": request.path}
 
 
 def ping(request: web.Request) -> web.Response:

@@ -16,11 +16,14 @@ import ipaddress
 import logging
 import socket
 import threading
+import time
+import urllib.parse
 import uuid
 
 import requests
 
 from . import web
+from .events import EventBus
 from .leadership import Elected
 from .marathon import MarathonApi, info, ping
 from .scheduler import Scheduler
@@ -68,7 +71,11 @@ class MarathonServer(Elected):
         self.zk = zk
         self.framework_name = framework_name
         self.scheduler: Scheduler | None = None
+        # Outlives leaderships: a stream attached to this Marathon hears every scheduler it runs.
+        self.events = EventBus()
         self.framework_id = ""
+        self.started_at = time.monotonic()
+        self.elected_at: float | None = None
         self.marathon_api = MarathonApi(self)
         self._masters = MesosMasters(master)
         self._refused_logged = False
@@ -79,6 +86,7 @@ class MarathonServer(Elected):
         return self
 
     def stop(self) -> None:
+        self.events.close()
         super().stop()
         self._masters.close()
 
@@ -86,8 +94,15 @@ class MarathonServer(Elected):
         framework = self.store.get("framework", "id") or {"id": f"{uuid.uuid4()}-0000"}
         self.store.put("framework", "id", framework)
         self.framework_id = framework["id"]
-        self.scheduler = Scheduler(self.store, user=self.mesos_user)
+        self.elected_at = time.monotonic()
+        self.scheduler = Scheduler(self.store, user=self.mesos_user, events=self.events)
         self.scheduler.start()
+
+    def uptime_seconds(self) -> float:
+        return time.monotonic() - self.started_at
+
+    def leadership_seconds(self) -> float:
+        return time.monotonic() - self.elected_at if self.leading and self.elected_at else 0.0
 
     def on_deposed(self) -> None:
         if self.scheduler is not None:
@@ -100,6 +115,15 @@ class MarathonServer(Elected):
             return f"{self.hostname}:{self.port}"
         leader = self.store.leader()
         return leader["marathon_host"] if leader else None
+
+    def _redirect_to_leader(self, request: web.Request) -> web.Response:
+        """Marathon ≥ 1.7 sends an event stream's client to the leader instead of relaying it."""
+        leader = self.leader_marathon()
+        if not leader:
+            return web.Response(503, {"message": "Could not determine the current leader"})
+        query = urllib.parse.urlencode(request.query, doseq=True)
+        location = f"http://{leader}{request.path}" + (f"?{query}" if query else "")
+        return web.Response(307, None, {"Location": location})
 
     def mesos_url(self) -> str:
         return self.master
@@ -155,6 +179,10 @@ class MarathonServer(Elected):
         path = request.path.rstrip("/") or "/"
         if path == "/ping":
             response = ping(request)
+        elif path == "/v2/leader" and request.method == "DELETE" and self.is_leader():
+            # Answered first, as Marathon does; the new leader takes over moments later.
+            threading.Timer(0.2, self.abdicate).start()
+            response = web.Response(200, {"message": "Leadership abdicated"})
         elif path == "/v2/leader" and request.method == "GET":
             leader = self.leader_marathon()
             if leader:
@@ -163,6 +191,8 @@ class MarathonServer(Elected):
                 response = web.Response(404, {"message": "There is no leader"})
         elif path == "/v2/info" and request.method == "GET":
             response = web.Response(200, info(self))
+        elif path == "/v2/events" and request.method == "GET":
+            response = self.events.stream(request) if self.is_leader() else self._redirect_to_leader(request)
         elif self.is_leader() and self.scheduler is not None:
             response = self.marathon_api.handle(request)
         else:

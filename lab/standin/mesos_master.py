@@ -6,6 +6,12 @@ non-leader answers /health, /version and /flags itself and forwards the rest to 
 Agents re-register every few seconds (agent.py); one silent for AGENT_TIMEOUT_SECONDS is
 inactive. Marathon registers as a framework and reports its tasks (marathon_server.py), and in
 return gets the active agents: the stand-in's resource offers.
+
+Maintenance as Mesos has it (/maintenance/schedule, /maintenance/status, /machine/down,
+/machine/up): a machine in the schedule is draining (still offered); a machine that is down has
+its agent shut down (every task killed) and refused, so it runs nothing and gets no offers,
+until /machine/up takes it out of the schedule. The schedule is kept in the store, so a new
+leader has it.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import threading
 import time
 from typing import Any
 
-from . import MESOS_VERSION, web
+from . import MESOS_VERSION, pages, web
 from .agent import described
 from .flags import flag_texts
 from .leadership import Elected
@@ -30,7 +36,22 @@ AGENT_TIMEOUT_SECONDS = 10.0
 # after FRAMEWORK_FORGET_SECONDS.
 FRAMEWORK_TIMEOUT_SECONDS = 5.0
 FRAMEWORK_FORGET_SECONDS = 120.0
-STATE_PATHS = ("/master/state", "/master/state.json", "/state", "/state.json")
+MAINTENANCE_PATHS = {
+    f"{prefix}{path}"
+    for prefix in ("", "/master")
+    for path in ("/maintenance/schedule", "/maintenance/status", "/machine/down", "/machine/up")
+}
+
+
+class MaintenanceError(ValueError):
+    """A maintenance call Mesos refuses (400, with its message as text)."""
+
+
+def _machine(machine_id: dict) -> tuple[str, str]:
+    """A MachineID's key; Mesos requires a hostname or an ip, and matches agents on both."""
+    if not isinstance(machine_id, dict) or not (machine_id.get("hostname") or machine_id.get("ip")):
+        raise MaintenanceError("A MachineID must have at least one of 'hostname' or 'ip'")
+    return (str(machine_id.get("hostname") or "").lower(), str(machine_id.get("ip") or ""))
 
 
 class MesosMaster(Elected):
@@ -54,6 +75,7 @@ class MesosMaster(Elected):
         self.lock = threading.Lock()
         self.agents: dict[str, dict] = {}
         self.frameworks: dict[str, dict] = {}
+        self.started_at = clock()
 
     def on_elected(self) -> None:
         with self.lock:
@@ -68,12 +90,21 @@ class MesosMaster(Elected):
             return web.Response(200, {"version": MESOS_VERSION, "build_user": "lab stand-in"})
         if path in ("/flags", "/master/flags"):
             return web.Response(200, {"flags": flag_texts(self.flags)})
+        if path in ("/redirect", "/master/redirect"):
+            return self.redirect()
+        if path == "/metrics/snapshot":
+            return web.Response(200, self.metrics())
         if not self.is_leader():
             return self.proxy(request)
-        if request.method == "GET" and path in STATE_PATHS:
+        path = path.removeprefix("/master") if path.startswith("/master/") else path
+        if request.method == "GET" and path in ("/state", "/state.json"):
             return web.Response(200, self.state())
-        if request.method == "GET" and path in ("/master/slaves", "/slaves"):
-            return web.Response(200, {"slaves": self.state()["slaves"]})
+        if request.method == "GET" and path in ("/state-summary", "/slaves", "/frameworks", "/tasks"):
+            return web.Response(200, self.view(path.lstrip("/")))
+        if request.method == "GET" and path == "/":
+            return web.Response(200, raw=pages.mesos(self.state()).encode(), headers={"Content-Type": pages.HTML})
+        if path in MAINTENANCE_PATHS:
+            return self.maintenance(request, path)
         try:
             if request.method == "POST" and path == "/standin/agents":
                 return web.Response(200, self.register_agent(web.parse_json(request)))
@@ -83,7 +114,153 @@ class MesosMaster(Elected):
             return web.Response(400, {"message": f"bad registration: {ex}"})
         return web.Response(404, {"message": f"no such endpoint {request.method} {path}"})
 
+    # ------------------------------------------------------------- operator views
+    def redirect(self) -> web.Response:
+        """/master/redirect: Mesos' 307 to the leading master (its own address when it leads)."""
+        leader = self.member() if self.is_leader() else self.store.leader()
+        if not leader:
+            return web.Response(503, "No leader elected")
+        return web.Response(307, None, {"Location": f"//{leader['mesos_host']}"})
+
+    def view(self, name: str) -> dict:
+        """/master/state-summary, /master/slaves, /master/frameworks, /master/tasks: parts of the state."""
+        state = self.state()
+        tasks = [
+            task for framework in state["frameworks"] if framework["active"] for task in framework.get("tasks", [])
+        ]
+        if name == "slaves":
+            return {"slaves": state["slaves"], "recovered_slaves": []}
+        if name == "frameworks":
+            return {
+                "frameworks": state["frameworks"],
+                "completed_frameworks": [],
+                "unregistered_frameworks": [],
+            }
+        if name == "tasks":
+            return {"tasks": tasks}
+
+        def running(owner: str, key: str) -> int:
+            return sum(1 for task in tasks if task[key] == owner and task["state"] == "TASK_RUNNING")
+
+        summary = {k: state[k] for k in ("hostname", "cluster")}
+        summary["slaves"] = [{**slave, "TASK_RUNNING": running(slave["id"], "slave_id")} for slave in state["slaves"]]
+        summary["frameworks"] = [
+            {k: f.get(k) for k in ("id", "name", "hostname", "webui_url", "active")}
+            | {"TASK_RUNNING": running(f["id"], "framework_id"), "slave_ids": sorted({t["slave_id"] for t in tasks})}
+            for f in state["frameworks"]
+        ]
+        return summary
+
+    def metrics(self) -> dict:
+        """/metrics/snapshot: the gauges operators read (each master answers for itself)."""
+        state = self.state() if self.is_leader() else {"slaves": [], "frameworks": []}
+        tasks = [
+            task for framework in state["frameworks"] if framework["active"] for task in framework.get("tasks", [])
+        ]
+        return {
+            "master/elected": 1.0 if self.is_leader() else 0.0,
+            "master/uptime_secs": round(self.clock() - self.started_at, 3),
+            "master/slaves_active": float(sum(1 for s in state["slaves"] if s["active"])),
+            "master/slaves_inactive": float(sum(1 for s in state["slaves"] if not s["active"])),
+            "master/frameworks_active": float(sum(1 for f in state["frameworks"] if f["active"])),
+            "master/tasks_running": float(sum(1 for t in tasks if t["state"] == "TASK_RUNNING")),
+            "master/tasks_staging": float(sum(1 for t in tasks if t["state"] == "TASK_STAGING")),
+        }
+
+    # ------------------------------------------------------------- maintenance
+    def _maintenance(self) -> dict:
+        return self.store.get("maintenance", "state") or {"schedule": {"windows": []}, "down": []}
+
+    def _is_down(self, hostname: str, ip: str, state: dict | None = None) -> bool:
+        down = (state or self._maintenance())["down"]
+        return any(_matches(machine, hostname, ip) for machine in down)
+
+    def maintenance(self, request: web.Request, path: str) -> web.Response:
+        path = path.removeprefix("/master")
+        state = self._maintenance()
+        try:
+            if path == "/maintenance/schedule" and request.method == "GET":
+                return web.Response(200, state["schedule"])
+            if path == "/maintenance/status" and request.method == "GET":
+                return web.Response(200, self._status(state))
+            if request.method != "POST":
+                return web.Response(405, "Expecting 'GET' or 'POST'")
+            body = web.parse_json(request)
+            if path == "/maintenance/schedule":
+                state = self._schedule(state, body)
+            elif path == "/machine/down":
+                state = self._down(state, body)
+            else:
+                state = self._up(state, body)
+        except (MaintenanceError, ValueError, TypeError, KeyError) as ex:
+            return web.Response(400, str(ex))
+        self.store.put("maintenance", "state", state)
+        return web.Response(200, None)
+
+    @staticmethod
+    def _scheduled(state: dict) -> list[dict]:
+        return [machine for window in state["schedule"]["windows"] for machine in window["machine_ids"]]
+
+    def _schedule(self, state: dict, body: dict) -> dict:
+        windows = body.get("windows", []) if isinstance(body, dict) else None
+        if not isinstance(windows, list):
+            raise MaintenanceError('Expecting a maintenance schedule: {"windows": [...]}')
+        keys = [_machine(machine) for window in windows for machine in window.get("machine_ids", [])]
+        if len(keys) != len(set(keys)):
+            raise MaintenanceError("Machines may not appear in more than one maintenance window")
+        for machine in state["down"]:
+            if _machine(machine) not in keys:
+                raise MaintenanceError(f"Machine '{_machine(machine)}' is down and cannot leave the schedule")
+        return {"schedule": {"windows": windows}, "down": state["down"]}
+
+    def _machines(self, state: dict, body: list) -> list[dict]:
+        if not isinstance(body, list) or not body:
+            raise MaintenanceError("Expecting a list of MachineIDs")
+        scheduled = {_machine(machine) for machine in self._scheduled(state)}
+        for machine in body:
+            if _machine(machine) not in scheduled:
+                raise MaintenanceError(f"Machine '{_machine(machine)}' is not part of a maintenance schedule")
+        return body
+
+    def _down(self, state: dict, body: list) -> dict:
+        down = {_machine(machine) for machine in state["down"]}
+        for machine in self._machines(state, body):
+            if _machine(machine) in down:
+                raise MaintenanceError(f"Machine '{_machine(machine)}' is already down")
+        with self.lock:
+            for agent_id, agent in list(self.agents.items()):
+                if any(_matches(machine, agent["hostname"], agent["ip"]) for machine in body):
+                    log.info("machine of agent %s is down: the agent shuts down", agent["hostname"])
+                    del self.agents[agent_id]
+        return {**state, "down": state["down"] + body}
+
+    def _up(self, state: dict, body: list) -> dict:
+        down = {_machine(machine) for machine in state["down"]}
+        for machine in self._machines(state, body):
+            if _machine(machine) not in down:
+                raise MaintenanceError(f"Machine '{_machine(machine)}' is not down")
+        keys = {_machine(machine) for machine in body}
+        windows = [
+            {**window, "machine_ids": [m for m in window["machine_ids"] if _machine(m) not in keys]}
+            for window in state["schedule"]["windows"]
+        ]
+        return {
+            "schedule": {"windows": [window for window in windows if window["machine_ids"]]},
+            "down": [machine for machine in state["down"] if _machine(machine) not in keys],
+        }
+
+    def _status(self, state: dict) -> dict:
+        down = {_machine(machine) for machine in state["down"]}
+        draining = [machine for machine in self._scheduled(state) if _machine(machine) not in down]
+        return {"draining_machines": [{"id": machine} for machine in draining], "down_machines": state["down"]}
+
+    # ------------------------------------------------------------- registrations
     def register_agent(self, info: dict) -> dict:
+        if self._is_down(info["hostname"], info["ip"]):
+            # Mesos shuts an agent of a down machine down, and refuses it until the machine is up.
+            with self.lock:
+                self.agents.pop(info["id"], None)
+            return {"id": info["id"], "registered": False, "shutdown": True}
         with self.lock:
             known = self.agents.get(info["id"])
             self.agents[info["id"]] = described(info) | {
@@ -148,3 +325,9 @@ class MesosMaster(Elected):
             "slaves": slaves,
             "frameworks": frameworks,
         }
+
+
+def _matches(machine: dict, hostname: str, ip: str) -> bool:
+    """Whether a MachineID names the agent at hostname/ip (each field given must match)."""
+    wanted_host, wanted_ip = _machine(machine)
+    return (not wanted_host or wanted_host == hostname.lower()) and (not wanted_ip or wanted_ip == ip)

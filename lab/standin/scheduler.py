@@ -28,6 +28,7 @@ import requests
 
 from . import validation
 from .agent import described
+from .events import EventBus
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,12 @@ def _range_ports(spec: str) -> list[int]:
 class Scheduler:
     """Marathon's app and deployment logic over a set of stand-in agents."""
 
-    def __init__(self, store: Store, user: str = "root", clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: Store, user: str = "root", clock: Callable[[], float] = time.time, events: EventBus | None = None
+    ) -> None:
         self.store = store
+        # Where Marathon's events go: the leader's /v2/events subscribers.
+        self.events = events or EventBus()
         # --mesos_user: agents run every task as this user, and fail tasks of a user they lack.
         self.user = user
         self.clock = clock
@@ -167,9 +172,37 @@ class Scheduler:
         self.store.put("tasks", task["id"], task)
 
     def _drop_task(self, task_id: str) -> None:
-        self.tasks.pop(task_id, None)
+        task = self.tasks.pop(task_id, None)
         self.health.pop(task_id, None)
         self.store.delete("tasks", task_id)
+        if task is not None and task.get("_killing"):
+            self._status_event(task, "TASK_KILLED")
+
+    def _status_event(self, task: dict, state: str, message: str = "") -> None:
+        self.events.publish(
+            "status_update_event",
+            slaveId=task["slaveId"],
+            taskId=task["id"],
+            taskStatus=state,
+            message=message,
+            appId=task["appId"],
+            host=task["host"],
+            ipAddresses=task.get("ipAddresses", []),
+            ports=task["ports"],
+            version=task["version"],
+        )
+
+    def _deployment_event(self, event_type: str, dep: dict, step: int | None = None) -> None:
+        """deployment_info and deployment_step_success (with their step), deployment_success and _failed.
+
+        The plan is Marathon's light format, the only one since 1.8: no original and target groups.
+        """
+        fields: dict[str, Any] = {"plan": {"id": dep["id"], "version": dep["version"], "steps": dep["steps"]}}
+        if step is not None:
+            fields["currentStep"] = dep["steps"][step - 1]
+        else:
+            fields["id"] = dep["id"]
+        self.events.publish(event_type, **fields)
 
     def _save_deployment(self, dep: dict) -> None:
         self.deployments[dep["id"]] = dep
@@ -261,6 +294,7 @@ class Scheduler:
                 task["startedAt"] = report.get("startedAt") or now_iso(self.clock())
                 task["ipAddresses"] = report.get("ipAddresses", [])
                 self._save_task(task)
+                self._status_event(task, "TASK_RUNNING")
             elif report["state"] in ("TASK_FAILED", "TASK_FINISHED") and not task.get("_killing"):
                 self._task_ended(task, report["state"], report.get("message", ""))
         for orphan in by_id:
@@ -305,6 +339,8 @@ class Scheduler:
         agent = self.agents.get(task["slaveId"])
         if agent and agent["active"]:
             self.pool.submit(self._kill_on_agent, agent, task["id"])
+        self._status_event(task, state, message)
+        task.pop("_killing", None)  # ended as `state`, not as killed
         self._drop_task(task["id"])
 
     def _back_off(self, app: dict) -> None:
@@ -448,6 +484,7 @@ class Scheduler:
         }
         # Recorded before the agent hears of it, so its container is never an orphan.
         self._save_task(task)
+        self._status_event(task, "TASK_STAGING")
         self.pool.submit(self._launch_on_agent, agent, task_id, self._launch_spec(app, agent, task))
         return True
 
@@ -583,6 +620,7 @@ class Scheduler:
         while len(results) <= index:
             results.append(None)
         result = results[index]
+        was_alive = None if result is None else result.get("alive")
         stamp = now_iso(self.clock())
         if ok:
             result = result or {"firstSuccess": stamp, "lastFailure": None, "consecutiveFailures": 0}
@@ -597,9 +635,31 @@ class Scheduler:
             result["consecutiveFailures"] += 1
         result["instanceId"] = task["id"]
         results[index] = result
+        if was_alive is not result["alive"]:
+            self.events.publish(
+                "health_status_changed_event",
+                appId=task["appId"],
+                instanceId=task["id"],
+                taskId=task["id"],
+                version=task["version"],
+                alive=result["alive"],
+            )
         limit = check["maxConsecutiveFailures"]
+        if not ok:
+            self.events.publish("failed_health_check_event", appId=task["appId"], taskId=task["id"],
+                                instanceId=task["id"], healthCheck=check)  # fmt: skip
         if not ok and limit > 0 and result["consecutiveFailures"] >= limit:
             log.info("task %s failed %d health checks: killing it", task["id"], result["consecutiveFailures"])
+            self.events.publish(
+                "unhealthy_instance_kill_event",
+                appId=task["appId"],
+                taskId=task["id"],
+                instanceId=task["id"],
+                version=task["version"],
+                reason=f"{result['consecutiveFailures']} consecutive health check failures: {cause}",
+                host=task["host"],
+                slaveId=task["slaveId"],
+            )
             app = self.apps.get(task["appId"])
             if app is not None:
                 self._back_off(app)
@@ -681,16 +741,20 @@ class Scheduler:
         """Run each deployment's current step; a finished deployment disappears, like Marathon's."""
         for dep in sorted(self.deployments.values(), key=lambda d: d["version"]):
             while dep["currentStep"] <= dep["totalSteps"]:
-                action = dep["steps"][dep["currentStep"] - 1]["actions"][0]
-                if not self._step_done(action):
+                # Every action of the step runs each tick (a list, not all(): no short cut).
+                done = [self._step_done(action) for action in dep["steps"][dep["currentStep"] - 1]["actions"]]
+                if not all(done):
                     break
+                self._deployment_event("deployment_step_success", dep, dep["currentStep"])
                 dep["currentStep"] += 1
                 if dep["currentStep"] <= dep["totalSteps"]:
                     dep["currentActions"] = self._current_actions(dep)
                     self._save_deployment(dep)
+                    self._deployment_event("deployment_info", dep, dep["currentStep"])
             if dep["currentStep"] > dep["totalSteps"]:
                 log.info("deployment %s finished", dep["id"])
                 self._drop_deployment(dep["id"])
+                self._deployment_event("deployment_success", dep)
 
     def _step_done(self, action: dict) -> bool:
         app_id = action["app"]
@@ -728,22 +792,30 @@ class Scheduler:
             )
         for dep in holding:
             self._drop_deployment(dep["id"])
+            self._deployment_event("deployment_failed", dep)
 
     def _start_deployment(self, app_id: str, actions: list[str], original: dict | None, version: str) -> dict:
+        """A deployment of one app: its actions one step each."""
+        return self._start_plan([[(action, app_id)] for action in actions], {app_id: original}, version)
+
+    def _start_plan(self, steps: list[list[tuple[str, str]]], originals: dict[str, dict | None], version: str) -> dict:
+        """A deployment: steps of (action, app id), run in order; originals: each app before it (None: new)."""
         dep = {
             "id": str(uuid.uuid4()),
             "version": version,
-            "affectedApps": [app_id],
+            "affectedApps": list(originals),
             "affectedPods": [],
-            "steps": [{"actions": [{"action": a, "app": app_id}]} for a in actions],
+            "steps": [{"actions": [{"action": a, "app": app} for a, app in step]} for step in steps],
             "currentStep": 1,
-            "totalSteps": len(actions),
-            "_original": original,
+            "totalSteps": len(steps),
+            "_originals": originals,
         }
         dep["currentActions"] = self._current_actions(dep)
         self._save_deployment(dep)
-        if app_id in self.backoff:
-            del self.backoff[app_id]  # a new deployment launches at once, like a new app version
+        self._deployment_event("deployment_info", dep, 1)
+        for app_id in originals:
+            # A new deployment launches at once, like a new app version.
+            self.backoff.pop(app_id, None)
         return dep
 
     def _store_new_version(self, app: dict, previous: dict | None, version: str, scaling_only: bool) -> dict:
@@ -757,8 +829,13 @@ class Scheduler:
         self._save_app(app)
         return app
 
-    def create_app(self, body: Any, force: bool) -> tuple[dict, dict]:
-        """POST /v2/apps: the new app (as AppInfo) and its deployment."""
+    def _api_post_event(self, client: dict | None, app: dict) -> None:
+        """What Marathon publishes for an app the API created or changed, before its deployment."""
+        if client is not None:
+            self.events.publish("api_post_event", **client, appDefinition=self.app_info(app, embed_tasks=False))
+
+    def create_app(self, body: Any, force: bool, client: dict | None = None) -> tuple[dict, dict]:
+        """POST /v2/apps: the new app (as AppInfo) and its deployment; client: clientIp and uri of the request."""
         body = validation.validate(body)
         app = validation.with_defaults(validation.normalize(body))
         app.pop("version", None)
@@ -769,10 +846,13 @@ class Scheduler:
             self._check_lock(app["id"], force)
             version = self._new_version()
             app = self._store_new_version(app, None, version, scaling_only=False)
+            self._api_post_event(client, app)
             dep = self._start_deployment(app["id"], ["StartApplication", "ScaleApplication"], None, version)
             return self.app_info(app, embed_tasks=True), dep
 
-    def update_app(self, app_id: str, body: Any, force: bool, partial: bool) -> tuple[int, dict]:
+    def update_app(
+        self, app_id: str, body: Any, force: bool, partial: bool, client: dict | None = None
+    ) -> tuple[int, dict]:
         """PUT /v2/apps/{id}: update, create (201) or roll back to a stored version."""
         app_id = validation.normalize_id(app_id)
         body = validation.validate(body, update=True)
@@ -797,11 +877,11 @@ class Scheduler:
             self._check_lock(app_id, force)
             version = self._new_version()
             if current is None:
-                self._store_new_version(target, None, version, scaling_only=False)
+                self._api_post_event(client, self._store_new_version(target, None, version, scaling_only=False))
                 dep = self._start_deployment(app_id, ["StartApplication", "ScaleApplication"], None, version)
                 return 201, {"version": version, "deploymentId": dep["id"]}
             scaling_only = _config(target) == _config(current)
-            self._store_new_version(target, current, version, scaling_only)
+            self._api_post_event(client, self._store_new_version(target, current, version, scaling_only))
             action = "ScaleApplication" if scaling_only else "RestartApplication"
             dep = self._start_deployment(app_id, [action], current, version)
             return 200, {"version": version, "deploymentId": dep["id"]}
@@ -825,6 +905,7 @@ class Scheduler:
                 self.store.delete(self._versions_kind(app_id), version)
             version = self._new_version()
             dep = self._start_deployment(app_id, ["StopApplication"], current, version)
+            self.events.publish("app_terminated_event", appId=app_id)
             return {"version": version, "deploymentId": dep["id"]}
 
     def restart_app(self, app_id: str, force: bool) -> dict:
@@ -844,20 +925,26 @@ class Scheduler:
             if dep is None:
                 raise ApiError(404, {"message": f"DeploymentPlan {dep_id} does not exist"})
             self._drop_deployment(dep_id)
+            self._deployment_event("deployment_failed", dep)
             if force:
                 return None
-            app_id = dep["affectedApps"][0]
-            original = dep.get("_original")
             version = self._new_version()
-            if original is None:
-                # The deployment created the app: reverting removes it again.
-                self.apps.pop(app_id, None)
-                self.store.delete("apps", app_id)
-                revert = self._start_deployment(app_id, ["StopApplication"], None, version)
-            else:
-                # The original version comes back as it was, so its tasks count as current again.
-                self._save_app(original)
-                revert = self._start_deployment(app_id, ["RestartApplication"], self.apps.get(app_id), version)
+            actions, originals = [], {}
+            # ("_original": a deployment stored before deployments could span several apps.)
+            originals_before = dep.get("_originals") or {dep["affectedApps"][0]: dep.get("_original")}
+            for app_id, original in originals_before.items():
+                if original is None:
+                    # The deployment created the app: reverting removes it again.
+                    self.apps.pop(app_id, None)
+                    self.store.delete("apps", app_id)
+                    actions.append(("StopApplication", app_id))
+                    originals[app_id] = None
+                else:
+                    # The original version comes back as it was, so its tasks count as current again.
+                    self._save_app(original)
+                    actions.append(("RestartApplication", app_id))
+                    originals[app_id] = original
+            revert = self._start_plan([actions], originals, version)
             return {"version": version, "deploymentId": revert["id"]}
 
     def kill_app_task(self, app_id: str, task_id: str, scale: bool) -> dict:
@@ -879,6 +966,68 @@ class Scheduler:
             self._store_new_version(target, app, version, scaling_only=True)
             dep = self._start_deployment(app_id, ["ScaleApplication"], app, version)
             return {"version": version, "deploymentId": dep["id"]}
+
+    def kill_tasks(self, task_ids: list[str], scale: bool, wipe: bool, force: bool) -> dict:
+        """Kill tasks (DELETE /v2/apps/{id}/tasks, POST /v2/tasks/delete); with scale, lower their apps' instances.
+
+        Unknown ids are skipped, as Marathon's. Scaling is one deployment for all the apps
+        concerned; wipe (forget a resident task's reservation) is a plain kill here, since the
+        stand-in has no persistent volumes.
+        """
+        if scale and wipe:
+            raise ApiError(400, {"message": "You cannot use scale and wipe at the same time."})
+        with self.lock:
+            tasks = [self.tasks[task_id] for task_id in dict.fromkeys(task_ids) if task_id in self.tasks]
+            infos = [self.task_info(task) for task in tasks]
+            if not scale:
+                for task in tasks:
+                    self.kill_task(task)
+                return {"tasks": infos}
+            by_app: dict[str, list[dict]] = {}
+            for task in tasks:
+                by_app.setdefault(task["appId"], []).append(task)
+            for app_id in by_app:
+                self._check_lock(app_id, force)
+            version = self._new_version()
+            originals = {}
+            for app_id, killed in by_app.items():
+                app = self.apps[app_id]
+                for task in killed:
+                    self.kill_task(task)
+                target = _config(app) | {"instances": max(0, app["instances"] - len(killed))}
+                self._store_new_version(target, app, version, scaling_only=True)
+                originals[app_id] = app
+            dep = self._start_plan([[("ScaleApplication", app_id) for app_id in originals]], originals, version)
+            return {"version": version, "deploymentId": dep["id"]}
+
+    def queue(self) -> list[dict]:
+        """GET /v2/queue: each app with instances still to launch, and its launch delay (backoff)."""
+        now = self.clock()
+        entries = []
+        for app_id, app in sorted(self.apps.items()):
+            waiting = app["instances"] - sum(1 for t in self.app_tasks(app_id) if not t.get("_killing"))
+            if waiting <= 0:
+                continue
+            delay = self.backoff.get(app_id, {"until": 0.0})
+            left = max(0.0, delay["until"] - now)
+            entries.append(
+                {
+                    "count": waiting,
+                    "delay": {"timeLeftSeconds": round(left), "overdue": left == 0},
+                    "since": app["versionInfo"]["lastScalingAt"],
+                    "app": _public(app),
+                    "processedOffersSummary": {"processedOffersCount": 0, "unusedOffersCount": 0},
+                }
+            )
+        return entries
+
+    def reset_delay(self, app_id: str) -> bool:
+        """DELETE /v2/queue/{id}/delay: the next launch is now. False when the app waits for nothing."""
+        app_id = validation.normalize_id(app_id)
+        if not any(entry["app"]["id"] == app_id for entry in self.queue()):
+            return False
+        self.backoff.pop(app_id, None)
+        return True
 
     # ----------------------------------------------------------------- views
     def task_info(self, task: dict) -> dict:

@@ -50,6 +50,10 @@ class Store:
     def is_leader(self) -> bool:
         raise NotImplementedError
 
+    def abdicate(self) -> None:
+        """Stand again, behind every other candidate: the next one leads (the only one leads again)."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Leave the election and release the connection."""
 
@@ -89,6 +93,9 @@ class MemoryStore(Store):
 
     def is_leader(self) -> bool:
         return self._member is not None
+
+    def abdicate(self) -> None:
+        pass  # the only candidate
 
     def close(self) -> None:
         self._member = None
@@ -205,6 +212,13 @@ class ZooKeeperStore(Store):
                 continue  # it left between the listing and the read
             return json.loads(data.decode())
         return None
+
+    def abdicate(self) -> None:
+        with self._lock:
+            old, self._member_path = self._member_path, None
+            self._ensure_member()  # a new sequence number: the last in line
+            if old:
+                self.client.delete(old)
 
     def is_leader(self) -> bool:
         if not self._member_path or not self.client.connected:

@@ -1,19 +1,27 @@
-"""A small threaded JSON HTTP server shared by the master's and the agent's endpoints."""
+"""HTTP for the stand-in's daemons: cheroot serves, Werkzeug parses; handlers see Request and return Response.
+
+Both are Debian packages on the lab nodes (python3-cheroot, python3-werkzeug), maintained HTTP
+code instead of the standard library's http.server: HTTP/1.1 keep-alive, chunked request bodies,
+and streamed responses (Marathon's /v2/events) come from them.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import socket
 import threading
-import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from cheroot import wsgi
+from werkzeug.wrappers import Request as WsgiRequest
+from werkzeug.wrappers import Response as WsgiResponse
+
 log = logging.getLogger(__name__)
+
+# Worker threads per server: each open event stream holds one.
+THREADS = 32
 
 
 @dataclass
@@ -23,6 +31,8 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    # The client's address, as Marathon's api_post_event and event_stream_attached report it.
+    remote: str = ""
 
     def flag(self, name: str, default: bool) -> bool:
         """A boolean query parameter (?force=true); absent means `default`."""
@@ -37,92 +47,66 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     # A str body is sent as text/plain; anything else but None as JSON.
     raw: bytes | None = None
+    # Sent as it is produced, without a length (server-sent events); Content-Type in headers.
+    stream: Iterable[bytes] | None = None
 
 
 Handler = Callable[[Request], Response]
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "standin"
-    app: Handler
-
-    def _handle(self) -> None:
-        parsed = urllib.parse.urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+def _wsgi_app(app: Handler) -> Callable:
+    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        incoming = WsgiRequest(environ)
         request = Request(
-            method=self.command,
-            path=urllib.parse.unquote(parsed.path),
-            query=urllib.parse.parse_qs(parsed.query, keep_blank_values=True),
-            headers={k.lower(): v for k, v in self.headers.items()},
-            body=body,
+            method=incoming.method,
+            path=incoming.path,
+            query={key: incoming.args.getlist(key) for key in incoming.args},
+            headers={key.lower(): value for key, value in incoming.headers.items()},
+            body=incoming.get_data(),
+            remote=incoming.remote_addr or "",
         )
         try:
-            response = self.app(request)
+            response = app(request)
         except Exception:
-            log.exception("%s %s failed", self.command, self.path)
+            log.exception("%s %s failed", request.method, incoming.full_path)
             response = Response(500, {"message": "internal error in the stand-in"})
-        if response.raw is not None:
-            payload, ctype = response.raw, response.headers.pop("Content-Type", "application/json")
-        elif response.body is None:
-            payload, ctype = b"", None
-        elif isinstance(response.body, str):
-            payload, ctype = response.body.encode(), "text/plain; charset=utf-8"
+        headers = dict(response.headers)
+        if response.stream is not None:
+            outgoing = WsgiResponse(response.stream, status=response.status, headers=headers, direct_passthrough=True)
         else:
-            payload, ctype = json.dumps(response.body).encode(), "application/json"
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if ctype:
-            self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
+            if response.raw is not None:
+                payload, ctype = response.raw, headers.pop("Content-Type", "application/json")
+            elif response.body is None:
+                payload, ctype = b"", None
+            elif isinstance(response.body, str):
+                payload, ctype = response.body.encode(), "text/plain; charset=utf-8"
+            else:
+                payload, ctype = json.dumps(response.body).encode(), "application/json"
+            outgoing = WsgiResponse(payload, status=response.status, headers=headers)
+            if ctype:
+                outgoing.headers["Content-Type"] = ctype
+            else:
+                outgoing.headers.pop("Content-Type", None)
+        return outgoing(environ, start_response)
 
-    def setup(self) -> None:
-        super().setup()
-        self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        self.server.connections.discard(self.connection)
-        super().finish()
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
-
-    def log_message(self, fmt: str, *args: Any) -> None:
-        log.debug("%s - " + fmt, self.address_string(), *args)
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, *args: Any) -> None:
-        # Open keep-alive connections: closed on stop, or a stopped server's threads keep answering.
-        self.connections: set[socket.socket] = set()
-        super().__init__(*args)
+    return application
 
 
 class Server:
-    """A ThreadingHTTPServer on (host, port) running `app` in a background thread."""
+    """A cheroot server on (host, port) running `app` in a background thread."""
 
     def __init__(self, host: str, port: int, app: Handler) -> None:
-        handler = type("BoundHandler", (_RequestHandler,), {"app": staticmethod(app)})
-        self.httpd = _HTTPServer((host, port), handler)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name=f"http-{port}", daemon=True)
+        self.httpd = wsgi.Server((host, port), _wsgi_app(app), numthreads=THREADS, server_name="standin")
+        self.httpd.prepare()  # binds now: port 0 becomes the port chosen
+        self.port = self.httpd.bind_addr[1]
+        self.thread = threading.Thread(target=self.httpd.serve, name=f"http-{self.port}", daemon=True)
 
     def start(self) -> Server:
         self.thread.start()
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        for connection in list(self.httpd.connections):
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+        self.httpd.stop()
 
 
 def parse_json(request: Request) -> Any:

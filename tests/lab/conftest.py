@@ -23,6 +23,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 # The salt CLIs of the interpreter running the tests (the project's venv), activated or not.
 BIN = pathlib.Path(sys.executable).parent
 PLATFORM = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
+# The nodes' addresses by name: this host resolves no node names (the nodes' /etc/hosts do).
+BY_FQDN = {f"{node}.{PLATFORM['domain']}": spec["ip"] for node, spec in PLATFORM["nodes"].items()}
 
 
 def salt_env() -> dict:

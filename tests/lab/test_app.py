@@ -13,7 +13,9 @@ import pytest
 import requests
 import yaml
 
-from .conftest import PLATFORM, REPO, node_exec, salt_run, wait_for
+from tests.event_stream import EventStream
+
+from .conftest import BY_FQDN, PLATFORM, REPO, node_exec, salt_run, wait_for
 
 APP = yaml.safe_load((REPO / "pillar" / "app.sls").read_text())["app"]
 REGISTRY_PORT = yaml.safe_load((REPO / "pillar" / "components.sls").read_text())["registry"]["port"]
@@ -145,10 +147,20 @@ def test_notes_survive_a_redeploy_and_a_rollback():
     assert note in user.get("/").text
 
     assert salt_run("app.build", f"version={NEXT}").returncode == 0
-    with SteadyLoad("test") as load:
-        proc = salt_run("app.deploy", "env=test", f"version={NEXT}")
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    assert load.failures == [], f"{len(load.failures)} of {load.count} requests failed during the deploy"
+    # What marathon-lb or Traefik would see of the deploy: Marathon's event stream, asked of mm1
+    # (which sends a client to the leader when it does not lead).
+    events = EventStream(MARATHON, resolve=BY_FQDN)
+    try:
+        with SteadyLoad("test") as load:
+            proc = salt_run("app.deploy", "env=test", f"version={NEXT}")
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        assert load.failures == [], f"{len(load.failures)} of {load.count} requests failed during the deploy"
+        seen = events.until(lambda kind, event: kind == "deployment_success" and rolled_out_to(event, "/app-test"))
+    finally:
+        events.close()
+    assert seen[0][0] == "event_stream_attached" and "deployment_info" in [kind for kind, _ in seen]
+    statuses = {(event["appId"], event["taskStatus"]) for kind, event in seen if kind == "status_update_event"}
+    assert {("/app-test", "TASK_RUNNING"), ("/app-test", "TASK_KILLED")} <= statuses
     page = user.get("/")
     assert page.headers["X-Notejam-Version"] == NEXT
     assert note in page.text
@@ -159,6 +171,11 @@ def test_notes_survive_a_redeploy_and_a_rollback():
     page = user.get("/")
     assert page.headers["X-Notejam-Version"] == APP["version"]
     assert note in page.text
+
+
+def rolled_out_to(event: dict, app_id: str) -> bool:
+    """A deployment event whose plan acts on ``app_id`` (plans are light since Marathon 1.8: steps, no groups)."""
+    return any(action["app"] == app_id for step in event["plan"]["steps"] for action in step["actions"])
 
 
 def test_scaling_test_to_5_puts_5_upstreams_in_nginx():
