@@ -111,6 +111,17 @@ class Cluster:
         ).start()
         return self.master
 
+    def start_follower(self) -> MarathonServer:
+        """A second Marathon on the cluster's ZooKeeper path (the cluster needs one: zk_cluster), not leading."""
+        return MarathonServer(
+            ZooKeeperStore(self.zk),
+            hostname="master-2.localdomain",
+            ip="127.0.0.1",
+            master=f"127.0.0.1:{self.mesos_port}",
+            port=free_port(),
+            zk=self.zk,
+        ).start()
+
     def add_agent(self, name: str, env: str, ports: str) -> Agent:
         agent = Agent(
             ip="127.0.0.1",

@@ -313,19 +313,9 @@ def test_restarted_master_with_zookeeper_store_loses_nothing(zk_cluster: Cluster
 
 
 def test_non_leader_proxies_to_the_leader(zk_cluster: Cluster) -> None:
-    from standin.marathon_server import MarathonServer
-    from standin.store import ZooKeeperStore
+    from .conftest import MarathonClient
 
-    from .conftest import MarathonClient, free_port
-
-    follower = MarathonServer(
-        ZooKeeperStore(zk_cluster.zk),
-        hostname="master-2.localdomain",
-        ip="127.0.0.1",
-        master=f"127.0.0.1:{zk_cluster.mesos_port}",
-        port=free_port(),
-        zk=zk_cluster.zk,
-    ).start()
+    follower = zk_cluster.start_follower()
     try:
         api = MarathonClient(f"http://127.0.0.1:{follower.port}")
         info = api("GET", "/v2/info").json()

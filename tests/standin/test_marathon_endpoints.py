@@ -84,19 +84,9 @@ def test_the_queue_lists_what_cannot_launch_and_its_delay_can_be_reset(cluster: 
 
 
 def test_delete_leader_hands_the_leadership_to_another_marathon(zk_cluster: Cluster) -> None:
-    from standin.marathon_server import MarathonServer
-    from standin.store import ZooKeeperStore
+    from .conftest import MarathonClient
 
-    from .conftest import MarathonClient, free_port
-
-    follower = MarathonServer(
-        ZooKeeperStore(zk_cluster.zk),
-        hostname="master-2.localdomain",
-        ip="127.0.0.1",
-        master=f"127.0.0.1:{zk_cluster.mesos_port}",
-        port=free_port(),
-        zk=zk_cluster.zk,
-    ).start()
+    follower = zk_cluster.start_follower()
     try:
         answer = zk_cluster.api("DELETE", "/v2/leader")
         assert (answer.status_code, answer.json()) == (200, {"message": "Leadership abdicated"})

@@ -85,19 +85,7 @@ def test_a_client_that_does_not_ask_for_an_event_stream_is_refused(cluster: Clus
 
 
 def test_a_non_leader_redirects_the_stream_to_the_leader(zk_cluster: Cluster) -> None:
-    from standin.marathon_server import MarathonServer
-    from standin.store import ZooKeeperStore
-
-    from .conftest import free_port
-
-    follower = MarathonServer(
-        ZooKeeperStore(zk_cluster.zk),
-        hostname="master-2.localdomain",
-        ip="127.0.0.1",
-        master=f"127.0.0.1:{zk_cluster.mesos_port}",
-        port=free_port(),
-        zk=zk_cluster.zk,
-    ).start()
+    follower = zk_cluster.start_follower()
     leader = f"master-1.localdomain:{zk_cluster.marathon_port}"
     relayed = EventStream(
         f"http://127.0.0.1:{follower.port}", "?event_type=api_post_event&event_type=deployment_success",
