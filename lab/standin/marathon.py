@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from . import VERSION, pages, validation, web
+from . import VERSION, groups, pages, validation, web
 from .scheduler import ApiError, app_not_found
 
 if TYPE_CHECKING:
@@ -93,8 +93,8 @@ class MarathonApi:
                     400, {"message": "Invalid JSON", "details": [{"path": "/ids", "errors": ["error.path.missing"]}]}
                 )
             return self._killed(self.scheduler.kill_tasks([str(i) for i in body["ids"]], *self._kill_flags(request)))
-        elif (path == "/v2/groups" or path.startswith("/v2/groups/")) and method == "GET":
-            return self.get_group(request, path[len("/v2/groups") :] or "/")
+        elif path == "/v2/groups" or path.startswith("/v2/groups/"):
+            return self._group_route(request, path[len("/v2/groups") :] or "/")
         elif path == "/metrics" and method == "GET":
             with self.scheduler.lock:
                 return web.Response(200, metrics(self.master, self.scheduler))
@@ -174,22 +174,46 @@ class MarathonApi:
             return _deployment_created(200, body, body["deploymentId"])
         return web.Response(200, body)
 
+    def _group_route(self, request: web.Request, group_id: str) -> web.Response:
+        """GET, POST (create), PUT (change) and DELETE /v2/groups[/{id}]."""
+        group_id = validation.normalize_id(group_id) if group_id != "/" else "/"
+        method, force = request.method, request.flag("force", False)
+        if method == "GET":
+            return self.get_group(request, group_id)
+        if method == "DELETE":
+            body = self.scheduler.delete_group(group_id, force)
+            return _deployment_created(200, body, body["deploymentId"])
+        if method not in ("POST", "PUT"):
+            return web.Response(405, {"message": f"Method {method} not allowed here"})
+        body = web.parse_json(request)
+        if isinstance(body, dict) and isinstance(body.get("id"), str):
+            # POST /v2/groups/{id} creates the body's group inside {id}; PUT names the group itself.
+            group_id = groups.resolve(body["id"], group_id if method == "POST" else groups.parent(group_id))
+        elif method == "POST" and group_id == "/":
+            raise validation.Invalid(400, [{"path": "/id", "errors": ["error.path.missing"]}])
+        result = self.scheduler.deploy_group(group_id, body, force, create=method == "POST")
+        response = _deployment_created(201 if method == "POST" else 200, result, result["deploymentId"])
+        if method == "POST":
+            response.headers["Location"] = group_id
+        return response
+
     def get_group(self, request: web.Request, group_id: str) -> web.Response:
-        """GET /v2/groups[/{id}]: the group tree Marathon derives from app ids (/a/b/app is in /a/b).
+        """GET /v2/groups[/{id}]: the group tree of the app ids and the groups created through the API.
 
         Embeds as Marathon's: apps and subgroups by default, tasks with group.apps.tasks.
         """
-        group_id = validation.normalize_id(group_id) if group_id != "/" else "/"
         embed = set(request.query.get("embed", [])) or {"group.groups", "group.apps"}
-        with self.scheduler.lock:
+        scheduler = self.scheduler
+        with scheduler.lock:
+            if not scheduler.group_exists(group_id):
+                return web.Response(404, {"message": f"Group '{group_id}' does not exist"})
             apps = {
-                app_id: self.scheduler.app_info(app, embed_tasks="group.apps.tasks" in embed)
-                for app_id, app in self.scheduler.apps.items()
+                app_id: scheduler.app_info(app, embed_tasks="group.apps.tasks" in embed)
+                for app_id, app in scheduler.apps.items()
+                if groups.contains(group_id, app_id)
             }
-        inside = [app_id for app_id in apps if group_id == "/" or app_id.startswith(group_id + "/")]
-        if group_id != "/" and not inside:
-            return web.Response(404, {"message": f"Group '{group_id}' does not exist"})
-        return web.Response(200, _group(group_id, {a: apps[a] for a in inside}, embed))
+            stored = {g: doc for g, doc in scheduler.groups.items() if groups.contains(group_id, g)}
+        return web.Response(200, groups.tree(group_id, apps, stored, embed))
 
     def list_apps(self, request: web.Request) -> web.Response:
         """GET /v2/apps[?id=<substring>][&embed=apps.tasks]."""
@@ -202,26 +226,6 @@ class MarathonApi:
                 if wanted in app_id
             ]
         return web.Response(200, {"apps": apps})
-
-
-def _parent(app_id: str) -> str:
-    return app_id.rsplit("/", 1)[0] or "/"
-
-
-def _group(group_id: str, apps: dict[str, dict], embed: set[str]) -> dict:
-    """The group ``group_id`` over ``apps`` (every app under it), its subgroups nested."""
-    prefix = group_id.rstrip("/") + "/"
-    children = sorted(
-        {prefix + app_id[len(prefix) :].split("/", 1)[0] for app_id in apps if _parent(app_id) != group_id}
-    )
-    versions = [app["version"] for app in apps.values()]
-    group = {"id": group_id, "dependencies": [], "pods": [], "version": max(versions, default=None)}
-    group["apps"] = [app for app_id, app in sorted(apps.items()) if _parent(app_id) == group_id] if (
-        "group.apps" in embed or "group.apps.tasks" in embed) else []  # fmt: skip
-    group["groups"] = [
-        _group(child, {a: app for a, app in apps.items() if a.startswith(child + "/")}, embed) for child in children
-    ] if "group.groups" in embed else []  # fmt: skip
-    return group
 
 
 def metrics(master: MarathonServer, scheduler: Scheduler) -> dict:

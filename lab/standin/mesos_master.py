@@ -305,7 +305,12 @@ class MesosMaster(Elected):
                     "used_resources": {
                         "cpus": sum(t["resources"]["cpus"] for t in mine),
                         "mem": sum(t["resources"]["mem"] for t in mine),
+                        "disk": 0.0,
                     },
+                    # Offers are answered at once and nothing is reserved for a role.
+                    "offered_resources": {"cpus": 0.0, "mem": 0.0, "disk": 0.0},
+                    "reserved_resources": {},
+                    "unreserved_resources": agent["resources"],
                     "active": now - agent["last_seen"] < AGENT_TIMEOUT_SECONDS,
                     "registered_time": agent["registered_time"],
                     "version": MESOS_VERSION,

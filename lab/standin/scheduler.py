@@ -26,7 +26,7 @@ from typing import Any
 
 import requests
 
-from . import validation
+from . import groups, shapes, validation
 from .agent import described
 from .events import EventBus
 from .store import Store
@@ -99,6 +99,8 @@ class Scheduler:
         self.apps: dict[str, dict] = {}
         self.tasks: dict[str, dict] = {}
         self.deployments: dict[str, dict] = {}
+        # Groups created through /v2/groups: their dependencies, and existence while empty.
+        self.groups: dict[str, dict] = {}
         self.agents: dict[str, dict] = {}
         self.health: dict[str, list[dict | None]] = {}
         self.next_check: dict[tuple[str, int], float] = {}
@@ -119,6 +121,7 @@ class Scheduler:
             self.deployments = self.store.items("deployments")
             self.agents = self.store.items("agents")
             self.last_failure = self.store.items("failures")
+            self.groups = self.store.items("groups")
             self.health.clear()
             self.next_check.clear()
             for agent in self.agents.values():
@@ -310,9 +313,11 @@ class Scheduler:
                     "id": t["id"],
                     "name": t["appId"].strip("/").replace("/", "."),
                     "framework_id": framework_id,
+                    "executor_id": "",
                     "slave_id": t["slaveId"],
                     "state": t["state"],
-                    "resources": {"cpus": t.get("_cpus", 0), "mem": t.get("_mem", 0)},
+                    "resources": {"cpus": t.get("_cpus", 0), "mem": t.get("_mem", 0), "disk": 0.0},
+                    "statuses": [{"state": t["state"], "timestamp": _parse_iso(t.get("startedAt") or t["stagedAt"])}],
                 }
                 for t in self.tasks.values()
             ]
@@ -899,14 +904,114 @@ class Scheduler:
         app_id = validation.normalize_id(app_id)
         with self.lock:
             current = self._unlocked_app(app_id, force)
-            self.apps.pop(app_id)
-            self.store.delete("apps", app_id)
-            for version in self.store.items(self._versions_kind(app_id)):
-                self.store.delete(self._versions_kind(app_id), version)
+            self._forget_app(app_id)
             version = self._new_version()
             dep = self._start_deployment(app_id, ["StopApplication"], current, version)
-            self.events.publish("app_terminated_event", appId=app_id)
             return {"version": version, "deploymentId": dep["id"]}
+
+    def _forget_app(self, app_id: str) -> None:
+        """The app and its versions leave the store (its tasks go with the StopApplication step)."""
+        self.apps.pop(app_id)
+        self.store.delete("apps", app_id)
+        for version in self.store.items(self._versions_kind(app_id)):
+            self.store.delete(self._versions_kind(app_id), version)
+        self.events.publish("app_terminated_event", appId=app_id)
+
+    # ----------------------------------------------------------------- groups
+    def group_exists(self, group_id: str) -> bool:
+        return group_id == "/" or group_id in self.groups or any(groups.contains(group_id, a) for a in self.apps)
+
+    def deploy_group(self, group_id: str, body: Any, force: bool, create: bool) -> dict:
+        """POST (create) and PUT /v2/groups[/{id}]: the group becomes what the body says, in one deployment.
+
+        A body with scaleBy scales every app in the group instead. The apps the body leaves out
+        stop first, the new ones start, then each changed app scales or restarts in its own
+        step, an app only once every app it depends on is ready (Marathon's DeploymentPlan).
+        """
+        if isinstance(body, dict) and "version" in body and set(body) <= {"id", "version"}:
+            raise ApiError(422, {"message": "The lab stand-in keeps no group versions: roll back each app instead."})
+        with self.lock:
+            if create and self.group_exists(group_id):
+                raise ApiError(409, {"message": f"Group {group_id} is already created. Use PUT to change this group."})
+            if isinstance(body, dict) and "scaleBy" in body:
+                return self._scale_group(group_id, body["scaleBy"], force)
+            definition = groups.flatten(body, group_id)
+            targets = {}
+            for app_id, app in definition.apps.items():
+                target = validation.with_defaults(validation.normalize(app))
+                target.pop("version", None)
+                target.pop("versionInfo", None)
+                errors = validation.semantic_errors(target, update=False)
+                if errors:
+                    raise validation.Invalid(422, validation._details(errors))
+                targets[app_id] = target
+            removed = sorted(a for a in self.apps if groups.contains(group_id, a) and definition.removes(a, True))
+            dropped = [g for g in self.groups if groups.contains(group_id, g) and definition.removes(g, False)]
+            dependencies = {g: doc["dependencies"] for g, doc in self.groups.items() if g not in dropped}
+            dependencies |= definition.groups
+            dep = self._deploy(targets, removed, dependencies, force)
+            for group in dropped:
+                self.groups.pop(group)
+                self.store.delete("groups", group)
+            for group, needs in definition.groups.items():
+                self.groups[group] = {"id": group, "dependencies": needs, "version": dep["version"]}
+                self.store.put("groups", group, self.groups[group])
+            return {"version": dep["version"], "deploymentId": dep["id"]}
+
+    def _scale_group(self, group_id: str, factor: Any, force: bool) -> dict:
+        if isinstance(factor, bool) or not isinstance(factor, int | float) or factor < 0:
+            raise validation.Invalid(422, [{"path": "/scaleBy", "errors": ["must be a number of 0 or more"]}])
+        if not self.group_exists(group_id):
+            raise ApiError(404, {"message": f"Group '{group_id}' does not exist"})
+        targets = {
+            app_id: _config(app) | {"instances": math.ceil(app["instances"] * factor - 1e-9)}
+            for app_id, app in self.apps.items()
+            if groups.contains(group_id, app_id)
+        }
+        dep = self._deploy(targets, [], {g: doc["dependencies"] for g, doc in self.groups.items()}, force)
+        return {"version": dep["version"], "deploymentId": dep["id"]}
+
+    def delete_group(self, group_id: str, force: bool) -> dict:
+        """DELETE /v2/groups[/{id}]: every app in the group stops in one deployment; the group goes."""
+        with self.lock:
+            if not self.group_exists(group_id):
+                raise ApiError(404, {"message": f"Group '{group_id}' does not exist"})
+            removed = sorted(a for a in self.apps if groups.contains(group_id, a))
+            dep = self._deploy({}, removed, {}, force)
+            for group in [g for g in self.groups if groups.contains(group_id, g)]:
+                self.groups.pop(group)
+                self.store.delete("groups", group)
+            return {"version": dep["version"], "deploymentId": dep["id"]}
+
+    def _deploy(
+        self, targets: dict[str, dict], removed: list[str], dependencies: dict[str, list[str]], force: bool
+    ) -> dict:
+        """One deployment that stops ``removed`` and brings each app to its target, dependencies first."""
+        after = {a: app for a, app in self.apps.items() if a not in removed} | targets
+        depth = groups.depths(after, dependencies)
+        actions = {}
+        for app_id, target in targets.items():
+            current = self.apps.get(app_id)
+            if current is None or _config(target) != _config(current):
+                actions[app_id] = "ScaleApplication" if current is None else "RestartApplication"
+            elif target["instances"] != current["instances"]:
+                actions[app_id] = "ScaleApplication"
+        for app_id in [*removed, *actions]:
+            self._check_lock(app_id, force)
+        steps = [[("StopApplication", a) for a in removed]]
+        steps.append([("StartApplication", a) for a in sorted(actions) if a not in self.apps])
+        for level in sorted({depth[a] for a in actions}):
+            steps.append([(actions[a], a) for a in sorted(actions) if depth[a] == level])
+        originals = {a: self.apps.get(a) for a in [*removed, *actions]}
+        version = self._new_version()
+        for app_id in removed:
+            self._forget_app(app_id)
+        for app_id, action in actions.items():
+            current = originals[app_id]
+            self._store_new_version(
+                targets[app_id], current, version, current is not None and action == "ScaleApplication"
+            )
+        return self._start_plan([step for step in steps if step], originals, version)
 
     def restart_app(self, app_id: str, force: bool) -> dict:
         """POST /v2/apps/{id}/restart: a new config version, so every task is replaced (rolling)."""
@@ -1015,7 +1120,7 @@ class Scheduler:
                     "count": waiting,
                     "delay": {"timeLeftSeconds": round(left), "overdue": left == 0},
                     "since": app["versionInfo"]["lastScalingAt"],
-                    "app": _public(app),
+                    "app": shapes.app_definition(_public(app)),
                     "processedOffersSummary": {"processedOffersCount": 0, "unusedOffersCount": 0},
                 }
             )
@@ -1050,7 +1155,7 @@ class Scheduler:
         }
 
     def app_info(self, app: dict, embed_tasks: bool) -> dict:
-        info = copy.deepcopy(app) | self.counts(app["id"])
+        info = shapes.app_definition(copy.deepcopy(app)) | self.counts(app["id"])
         info["deployments"] = [{"id": d["id"]} for d in self.deployments_for(app["id"])]
         if embed_tasks:
             info["tasks"] = [self.task_info(t) for t in self.app_tasks(app["id"])]
@@ -1065,7 +1170,8 @@ class Scheduler:
         return sorted(self.store.items(self._versions_kind(app_id)), reverse=True)
 
     def app_version(self, app_id: str, version: str) -> dict | None:
-        return self.store.get(self._versions_kind(app_id), version)
+        app = self.store.get(self._versions_kind(app_id), version)
+        return None if app is None else shapes.app_definition(app)
 
 
 def _parse_iso(stamp: str | None) -> float:

@@ -127,3 +127,95 @@ def test_metrics_count_apps_and_instances(cluster: Cluster) -> None:
     assert gauges["marathon.instances.running.gauge"]["value"] == len(running_tasks) >= 1
     assert gauges["marathon.uptime.gauge.seconds"]["value"] >= 0
     cluster.api("DELETE", f"/v2/apps{app['id']}")
+
+
+def test_a_group_starts_each_app_after_the_apps_it_depends_on(cluster: Cluster) -> None:
+    top = unique_id("stack")
+    db = web_app("db", instances=1, constraints=[])
+    web = web_app("web", instances=1, constraints=[], dependencies=["db"])
+    answer = cluster.api("POST", "/v2/groups", json={"id": top, "apps": [web, db]})
+    assert answer.status_code == 201, answer.text
+    assert answer.headers["Location"] == top
+    deployment_id = answer.json()["deploymentId"]
+    (plan,) = [d for d in cluster.api("GET", "/v2/deployments").json() if d["id"] == deployment_id]
+    steps = [[(a["action"], a["app"]) for a in step["actions"]] for step in plan["steps"]]
+    assert steps == [
+        [("StartApplication", f"{top}/db"), ("StartApplication", f"{top}/web")],
+        [("ScaleApplication", f"{top}/db")],
+        [("ScaleApplication", f"{top}/web")],
+    ]
+    cluster.api.wait_deployed(deployment_id, timeout=60)
+    (db_task,) = cluster.api.app(f"{top}/db")["tasks"]
+    (web_task,) = cluster.api.app(f"{top}/web")["tasks"]
+    # web launched only once db answered its health check.
+    assert web_task["stagedAt"] >= db_task["healthCheckResults"][0]["firstSuccess"]
+    assert cluster.api.app(f"{top}/web")["dependencies"] == [f"{top}/db"]
+
+    again = cluster.api("POST", "/v2/groups", json={"id": top})
+    assert (again.status_code, again.json()) == (
+        409,
+        {"message": f"Group {top} is already created. Use PUT to change this group."},
+    )
+    cluster.api("DELETE", f"/v2/groups{top}")
+
+
+def test_put_makes_the_group_what_the_body_says_and_delete_stops_it(cluster: Cluster) -> None:
+    top = unique_id("tree")
+    one, two = (
+        web_app("one", instances=1, constraints=[], healthChecks=[]),
+        web_app("two", instances=1, healthChecks=[]),
+    )
+    two["constraints"] = []
+    created = cluster.api(
+        "POST", "/v2/groups", json={"id": top, "apps": [one], "groups": [{"id": "inner", "apps": [two]}]}
+    )
+    cluster.api.wait_deployed(created.json()["deploymentId"])
+    assert cluster.api.app(f"{top}/inner/two")["instances"] == 1
+
+    scaled = cluster.api("PUT", f"/v2/groups{top}", json={"scaleBy": 2})
+    assert scaled.status_code == 200, scaled.text
+    cluster.api.wait_deployed(scaled.json()["deploymentId"])
+    assert [cluster.api.app(a)["instances"] for a in (f"{top}/one", f"{top}/inner/two")] == [2, 2]
+
+    # The body's "groups" no longer has inner: it goes; "one" is changed (a restart), "three" is new.
+    body = {
+        "id": top,
+        "dependencies": ["/elsewhere"],
+        "apps": [dict(one, env={"RELEASE": "2"}), web_app("three", instances=1, constraints=[], healthChecks=[])],
+        "groups": [],
+    }
+    changed = cluster.api("PUT", f"/v2/groups{top}", json=body)
+    assert changed.status_code == 200, changed.text
+    cluster.api.wait_deployed(changed.json()["deploymentId"])
+    group = cluster.api("GET", f"/v2/groups{top}").json()
+    assert (group["dependencies"], group["groups"]) == (["/elsewhere"], [])
+    assert sorted(a["id"] for a in group["apps"]) == [f"{top}/one", f"{top}/three"]
+    assert cluster.api("GET", f"/v2/apps{top}/inner/two").status_code == 404
+    assert cluster.api.app(f"{top}/one")["env"] == {"RELEASE": "2"}
+    wait_until(
+        lambda: not cluster.containers(**{"standin.app-id": f"{top}/inner/two"}),
+        20,
+        what="inner/two's container to stop",
+    )
+
+    deleted = cluster.api("DELETE", f"/v2/groups{top}")
+    assert deleted.status_code == 200, deleted.text
+    cluster.api.wait_deployed(deleted.json()["deploymentId"])
+    assert cluster.api("GET", f"/v2/groups{top}").status_code == 404
+    assert not [a for a in cluster.api("GET", "/v2/apps").json()["apps"] if a["id"].startswith(top + "/")]
+
+
+def test_bad_groups_are_refused_and_change_nothing(cluster: Cluster) -> None:
+    top = unique_id("bad")
+    cycle = {"id": top, "apps": [web_app("a", dependencies=["b"]), web_app("b", dependencies=["a"])]}
+    answer = cluster.api("POST", "/v2/groups", json=cycle)
+    assert (answer.status_code, answer.json()["details"][0]["errors"]) == (
+        422,
+        ["Dependency graph has cyclic dependencies."],
+    )
+    invalid = cluster.api("POST", "/v2/groups", json={"id": top, "apps": [web_app("ok"), web_app("neg", instances=-1)]})
+    assert invalid.status_code == 422 and invalid.json()["details"][0]["path"].startswith("/apps(1)/")
+    outside = cluster.api("POST", "/v2/groups", json={"id": top, "apps": [web_app("/other/app")]})
+    assert outside.status_code == 422, outside.text
+    assert cluster.api("GET", f"/v2/groups{top}").status_code == 404
+    assert cluster.api("DELETE", f"/v2/groups{top}").status_code == 404
