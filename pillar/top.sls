@@ -1,7 +1,8 @@
 # Every node sees the whole topology: states derive peers (ZooKeeper ensemble, Consul
 # retry_join, NFS server, upstream hosts) from it, and runners validate it before acting.
 # `site` is this site's own pillar (.salt/pillar/site.sls, outside git), merged last: the
-# lab writes `platform:site: lab` there; production keeps its secrets there.
+# lab installs lab/pillar/site.sls there (its repository, versions, NFS mount); a production
+# site keeps its own data there.
 base:
   '*':
     - platform

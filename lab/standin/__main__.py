@@ -134,6 +134,7 @@ def marathon(argv: list[str], environ: dict[str, str]) -> MarathonServer:
         mesos_user=values["mesos_user"] or getpass.getuser(),
         zk=values["zk"],
         framework_name=values["framework_name"],
+        draining_seconds=values["draining_seconds"] if values["maintenance_mode"] else None,
     )
 
 

@@ -172,6 +172,9 @@ MARATHON_FLAGS: dict[str, Flag] = {
     "framework_name": Flag("string", "marathon"),
     "task_launch_timeout": Flag("int", 300000),
     "http_realm": Flag("string", "Mesosphere"),
+    # Decline offers of agents whose maintenance window has begun (or begins within draining_seconds).
+    "maintenance_mode": Flag("bool", True),
+    "draining_seconds": Flag("int", 0),
     **_known("string", "hostname", "mesos_user", "http_credentials", "http_address", "mesos_role",
              "mesos_authentication_principal", "mesos_authentication_secret_file", "mesos_authentication_secret",
              "ssl_keystore_path", "ssl_keystore_password", "webui_url", "leader_proxy_connection_timeout",

@@ -64,12 +64,15 @@ class MarathonServer(Elected):
         mesos_user: str = "root",
         zk: str | None = None,
         framework_name: str = "marathon",
+        draining_seconds: float | None = 0,
     ) -> None:
         super().__init__(store, hostname, ip, port, bind_ip)
         self.master = master  # --master: zk://.../mesos or host:port[,host:port]
         self.mesos_user = mesos_user
         self.zk = zk
         self.framework_name = framework_name
+        # --draining_seconds; None: --disable_maintenance_mode.
+        self.draining_seconds = draining_seconds
         self.scheduler: Scheduler | None = None
         # Outlives leaderships: a stream attached to this Marathon hears every scheduler it runs.
         self.events = EventBus()
@@ -95,7 +98,9 @@ class MarathonServer(Elected):
         self.store.put("framework", "id", framework)
         self.framework_id = framework["id"]
         self.elected_at = time.monotonic()
-        self.scheduler = Scheduler(self.store, user=self.mesos_user, events=self.events)
+        self.scheduler = Scheduler(
+            self.store, user=self.mesos_user, events=self.events, draining_seconds=self.draining_seconds
+        )
         self.scheduler.start()
 
     def uptime_seconds(self) -> float:
@@ -170,6 +175,7 @@ class MarathonServer(Elected):
                         "port": slave["port"],
                         "attributes": slave["attributes"],
                         "resources": slave["resources"],
+                        "unavailability": slave.get("unavailability"),
                     }
                 )
             return

@@ -8,10 +8,13 @@ inactive. Marathon registers as a framework and reports its tasks (marathon_serv
 return gets the active agents: the stand-in's resource offers.
 
 Maintenance as Mesos has it (/maintenance/schedule, /maintenance/status, /machine/down,
-/machine/up): a machine in the schedule is draining (still offered); a machine that is down has
-its agent shut down (every task killed) and refused, so it runs nothing and gets no offers,
-until /machine/up takes it out of the schedule. The schedule is kept in the store, so a new
-leader has it.
+/machine/up): a machine in the schedule is draining: still offered, each offer carrying the
+window's unavailability (Marathon launches nothing on an agent whose unavailability has begun),
+and every framework with tasks there gets an inverse offer, listed in /maintenance/status until
+it answers (Marathon never does, as the real one: its status stays UNKNOWN). A machine that is
+down has its agent shut down (every task killed) and refused, so it runs nothing and gets no
+offers, until /machine/up takes it out of the schedule. The schedule is kept in the store, so a
+new leader has it.
 """
 
 from __future__ import annotations
@@ -205,13 +208,19 @@ class MesosMaster(Elected):
         windows = body.get("windows", []) if isinstance(body, dict) else None
         if not isinstance(windows, list):
             raise MaintenanceError('Expecting a maintenance schedule: {"windows": [...]}')
+        for index, window in enumerate(windows):
+            if not isinstance(window, dict) or not isinstance((window.get("unavailability") or {}).get("start"), dict):
+                raise MaintenanceError(
+                    "Failed to convert JSON into Schedule protobuf: "
+                    f"Missing required fields: windows[{index}].unavailability.start"
+                )
         keys = [_machine(machine) for window in windows for machine in window.get("machine_ids", [])]
         if len(keys) != len(set(keys)):
             raise MaintenanceError("Machines may not appear in more than one maintenance window")
         for machine in state["down"]:
             if _machine(machine) not in keys:
                 raise MaintenanceError(f"Machine '{_machine(machine)}' is down and cannot leave the schedule")
-        return {"schedule": {"windows": windows}, "down": state["down"]}
+        return {"schedule": {"windows": windows}, "down": state["down"], "scheduled_at": self.clock()}
 
     def _machines(self, state: dict, body: list) -> list[dict]:
         if not isinstance(body, list) or not body:
@@ -245,14 +254,37 @@ class MesosMaster(Elected):
             for window in state["schedule"]["windows"]
         ]
         return {
+            **state,
             "schedule": {"windows": [window for window in windows if window["machine_ids"]]},
             "down": [machine for machine in state["down"] if _machine(machine) not in keys],
         }
 
     def _status(self, state: dict) -> dict:
+        """Draining machines with the inverse offers their frameworks have not answered; down machines."""
         down = {_machine(machine) for machine in state["down"]}
         draining = [machine for machine in self._scheduled(state) if _machine(machine) not in down]
-        return {"draining_machines": [{"id": machine} for machine in draining], "down_machines": state["down"]}
+        current = self.state()
+        agents = {slave["id"]: slave for slave in current["slaves"]}
+
+        # The inverse offers went out when the schedule was posted.
+        sent = {"nanoseconds": int(state.get("scheduled_at", 0) * 1e9)}
+
+        def statuses(machine: dict) -> list[dict]:
+            on_machine = {
+                agent_id
+                for agent_id, slave in agents.items()
+                if _matches(machine, slave["hostname"], slave["pid"].rsplit("@", 1)[1].rsplit(":", 1)[0])
+            }
+            return [
+                {"framework_id": {"value": f["id"]}, "status": "UNKNOWN", "timestamp": sent}
+                for f in current["frameworks"]
+                if any(task["slave_id"] in on_machine for task in f.get("tasks", []))
+            ]
+
+        return {
+            "draining_machines": [{"id": machine, "statuses": statuses(machine)} for machine in draining],
+            "down_machines": state["down"],
+        }
 
     # ------------------------------------------------------------- registrations
     def register_agent(self, info: dict) -> dict:
@@ -277,7 +309,13 @@ class MesosMaster(Elected):
             if info["id"] not in self.frameworks:
                 log.info("framework %s (%s) registered from %s", info["id"], info["name"], info.get("hostname"))
             self.frameworks[info["id"]] = {**info, "last_seen": self.clock()}
-        return {"framework_id": info["id"], "slaves": [s for s in self.state()["slaves"] if s["active"]]}
+        windows = self._maintenance()["schedule"]["windows"]
+        slaves = [
+            slave | _unavailability(windows, slave["hostname"], slave["pid"].rsplit("@", 1)[1].rsplit(":", 1)[0])
+            for slave in self.state()["slaves"]
+            if slave["active"]
+        ]
+        return {"framework_id": info["id"], "slaves": slaves}
 
     def state(self) -> dict:
         """The fields of Mesos' /master/state that our tools read."""
@@ -330,6 +368,14 @@ class MesosMaster(Elected):
             "slaves": slaves,
             "frameworks": frameworks,
         }
+
+
+def _unavailability(windows: list[dict], hostname: str, ip: str) -> dict:
+    """{"unavailability": ...} of the window the agent's machine is in, as Mesos puts it in offers; or {}."""
+    for window in windows:
+        if any(_matches(machine, hostname, ip) for machine in window["machine_ids"]):
+            return {"unavailability": window["unavailability"]}
+    return {}
 
 
 def _matches(machine: dict, hostname: str, ip: str) -> bool:

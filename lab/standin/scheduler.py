@@ -85,7 +85,12 @@ class Scheduler:
     """Marathon's app and deployment logic over a set of stand-in agents."""
 
     def __init__(
-        self, store: Store, user: str = "root", clock: Callable[[], float] = time.time, events: EventBus | None = None
+        self,
+        store: Store,
+        user: str = "root",
+        clock: Callable[[], float] = time.time,
+        events: EventBus | None = None,
+        draining_seconds: float | None = 0,
     ) -> None:
         self.store = store
         # Where Marathon's events go: the leader's /v2/events subscribers.
@@ -93,6 +98,8 @@ class Scheduler:
         # --mesos_user: agents run every task as this user, and fail tasks of a user they lack.
         self.user = user
         self.clock = clock
+        # Marathon's maintenance mode: --draining_seconds, or None when disabled.
+        self.draining_seconds = draining_seconds
         self.lock = threading.RLock()
         self.pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="standin-io")
         self.http = requests.Session()
@@ -235,6 +242,7 @@ class Scheduler:
                 "reregistered_time": self.clock() if known else None,
                 "_misses": 0,
                 "_offeredAt": self.clock(),
+                "_unavailability": info.get("unavailability"),
             }
             # Offers come every second: write to the store only when what it keeps changed.
             if not known or described(known) != described(agent) or not known.get("active"):
@@ -451,7 +459,11 @@ class Scheduler:
         """An active agent that satisfies resources, ports and constraints (least loaded first)."""
         siblings = [t for t in self.app_tasks(app["id"]) if not t.get("_killing")]
         offered_since = self.clock() - OFFER_SECONDS
-        candidates = [a for a in self.agents.values() if a["active"] and a.get("_offeredAt", 0) > offered_since]
+        candidates = [
+            a
+            for a in self.agents.values()
+            if a["active"] and a.get("_offeredAt", 0) > offered_since and self._offer_available(a)
+        ]
         random.shuffle(candidates)
         candidates.sort(key=lambda a: sum(1 for t in siblings if t["slaveId"] == a["id"]))
         for agent in candidates:
@@ -461,6 +473,18 @@ class Scheduler:
             if ports is not None:
                 return agent, ports
         return None
+
+    def _offer_available(self, agent: dict) -> bool:
+        """Marathon's Availability.offerAvailable: no launch from a window's start (less draining_seconds)
+        until its end; a window without a duration never ends."""
+        window = agent.get("_unavailability")
+        if self.draining_seconds is None or not window or "start" not in window:
+            return True
+        now = self.clock()
+        start = window["start"].get("nanoseconds", 0) / 1e9
+        if now <= start - self.draining_seconds:
+            return True
+        return "duration" in window and now > start + window["duration"].get("nanoseconds", 0) / 1e9
 
     def launch(self, app: dict) -> bool:
         """Start one task of the app's current version; False when no agent can take it."""
@@ -817,7 +841,8 @@ class Scheduler:
         }
         dep["currentActions"] = self._current_actions(dep)
         self._save_deployment(dep)
-        self._deployment_event("deployment_info", dep, 1)
+        if steps:  # a plan that changes nothing just succeeds (at the next tick)
+            self._deployment_event("deployment_info", dep, 1)
         for app_id in originals:
             # A new deployment launches at once, like a new app version.
             self.backoff.pop(app_id, None)

@@ -115,3 +115,32 @@ def test_the_client_deploys_scales_restarts_kills_and_deletes_an_app(client):
     seen = [(type(event).__name__, getattr(event, "app_id", None)) for event in list(events)]
     assert ("MarathonDeploymentSuccess", None) in seen
     assert ("MarathonStatusUpdateEvent", app_id) in seen
+
+
+def test_the_client_deploys_scales_and_deletes_a_group_in_dependency_order(client):
+    group_id = f"/lab-group-{uuid.uuid4().hex[:6]}"
+
+    def sleeper(name: str, **fields) -> marathon.MarathonApp:
+        docker = marathon.models.container.MarathonDockerContainer(image=IMAGE, network="BRIDGE")
+        container = marathon.models.container.MarathonContainer(type="DOCKER", docker=docker)
+        return marathon.MarathonApp(
+            id=name, cmd="sleep 3600", cpus=0.1, mem=32, instances=1, container=container,
+            constraints=[["env", "CLUSTER", "test"]], **fields,
+        )  # fmt: skip
+
+    group = marathon.models.group.MarathonGroup(id=group_id, apps=[sleeper("db"), sleeper("web", dependencies=["db"])])
+    created = client.create_group(group)
+    try:
+        wait_for(lambda: created["deploymentId"] not in {d.id for d in client.list_deployments()}, timeout=90)
+        tasks = {app.id: app.tasks for app in client.get_group(group_id).apps}
+        assert set(tasks) == {f"{group_id}/db", f"{group_id}/web"}
+        db_started = min(t.started_at for t in client.list_tasks(f"{group_id}/db"))
+        assert all(t.staged_at >= db_started for t in client.list_tasks(f"{group_id}/web")), "web waits for db"
+
+        scaled = client.scale_group(group_id, scale_by=2)
+        wait_for(lambda: scaled["deploymentId"] not in {d.id for d in client.list_deployments()}, timeout=90)
+        assert [client.get_app(a).instances for a in sorted(tasks)] == [2, 2]
+    finally:
+        deleted = client.delete_group(group_id, force=True)
+    wait_for(lambda: deleted["deploymentId"] not in {d.id for d in client.list_deployments()}, timeout=60)
+    assert not [app.id for app in client.list_apps() if app.id.startswith(group_id + "/")]

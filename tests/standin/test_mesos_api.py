@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import requests
@@ -28,10 +29,12 @@ def test_a_machine_down_has_its_tasks_replaced_elsewhere_and_up_brings_it_back(c
     assert refused.status_code == 400 and "is not part of a maintenance schedule" in refused.text
     window = {"machine_ids": [machine], "unavailability": {"start": {"nanoseconds": 0}}}
     assert mesos(cluster, "POST", "/maintenance/schedule", json={"windows": [window]}).status_code == 200
-    assert mesos(cluster, "GET", "/maintenance/status").json() == {
-        "draining_machines": [{"id": machine}],
-        "down_machines": [],
-    }
+    status = mesos(cluster, "GET", "/maintenance/status").json()
+    (draining,) = status["draining_machines"]
+    assert (draining["id"], status["down_machines"]) == (machine, [])
+    # Marathon has a task there, so it got an inverse offer; like the real one it never answers it.
+    framework = cluster.api("GET", "/v2/info").json()["frameworkId"]
+    assert [(s["framework_id"], s["status"]) for s in draining["statuses"]] == [({"value": framework}, "UNKNOWN")]
     assert task["host"] in agents(cluster), "a draining machine still runs and is offered"
 
     assert mesos(cluster, "POST", "/machine/down", json=[machine]).status_code == 200
@@ -102,3 +105,33 @@ def test_the_pages_at_root_show_agents_and_apps(cluster: Cluster) -> None:
     assert marathon.status_code == 200 and marathon.headers["Content-Type"].startswith("text/html")
     assert f"<td>{app_id}</td><td>1 / 1</td>" in marathon.text
     cluster.api("DELETE", f"/v2/apps{app_id}")
+
+
+def test_marathon_launches_nothing_on_an_agent_whose_maintenance_window_has_begun(cluster: Cluster) -> None:
+    test_agents = sorted(agent.hostname for agent in cluster.agents if agent.hostname.startswith("test-"))
+    draining, other = test_agents
+    machine = {"hostname": draining, "ip": "127.0.0.1"}
+    missing = mesos(cluster, "POST", "/maintenance/schedule", json={"windows": [{"machine_ids": [machine]}]})
+    assert missing.status_code == 400 and "unavailability" in missing.text
+    soon = {"start": {"nanoseconds": int((time.time() + 3600) * 1e9)}}
+    app_id = f"/drained-{uuid.uuid4().hex[:6]}"
+    try:
+        # A window an hour away: Marathon (draining_seconds 0) still launches there.
+        window = {"machine_ids": [machine], "unavailability": soon}
+        assert mesos(cluster, "POST", "/maintenance/schedule", json={"windows": [window]}).status_code == 200
+        answer = cluster.api("POST", "/v2/apps", json=web_app(app_id, instances=4, healthChecks=[]))
+        cluster.api.wait_deployed(answer.headers["Marathon-Deployment-Id"])
+        assert {t["host"] for t in cluster.api.app(app_id)["tasks"]} == {draining, other}
+
+        # The window has begun: the running tasks stay, every new one goes to the other agent.
+        window = {"machine_ids": [machine], "unavailability": {"start": {"nanoseconds": 0}}}
+        assert mesos(cluster, "POST", "/maintenance/schedule", json={"windows": [window]}).status_code == 200
+        time.sleep(2)  # the next offers carry the unavailability
+        before = {t["id"] for t in cluster.api.app(app_id)["tasks"] if t["host"] == draining}
+        scaled = cluster.api("PUT", f"/v2/apps{app_id}", json={"instances": 8})
+        cluster.api.wait_deployed(scaled.json()["deploymentId"])
+        on_draining = {t["id"] for t in cluster.api.app(app_id)["tasks"] if t["host"] == draining}
+        assert on_draining == before
+    finally:
+        cluster.api("DELETE", f"/v2/apps{app_id}?force=true")
+        mesos(cluster, "POST", "/maintenance/schedule", json={"windows": []})
