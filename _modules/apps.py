@@ -24,7 +24,7 @@ def _pillar(pillar: dict | None) -> dict[str, Any]:
 
 def settings(pillar: dict | None = None) -> dict[str, Any]:
     """
-    Pillar ``app`` (with its ``lab`` block on a lab site).
+    Pillar ``app``.
 
     CLI Example:
 
@@ -102,6 +102,12 @@ def definition(env: str, version: str, instances: int, pillar: dict | None = Non
     app = settings(pillar)
     nfs = __salt__["topology.settings"]("nfs", pillar)
     health = app["health"]
+    secret_key = ((app.get("environments") or {}).get(env) or {}).get("secret_key")
+    if not secret_key:
+        raise CommandExecutionError(
+            f"pillar has no app:environments:{env}:secret_key: the app runner reads it from the site's "
+            "secrets (salt-run site.secrets)"
+        )
     db_dir = f"{nfs['export']}/{nfs['db_dir']}"
     return {
         "id": app_id(env),
@@ -120,7 +126,7 @@ def definition(env: str, version: str, instances: int, pillar: dict | None = Non
         "env": {
             "NOTEJAM_ENV": env,
             "NOTEJAM_DB": f"{db_dir}/notejam-{env}.db",
-            "NOTEJAM_SECRET_KEY": str(app["secret_key"]),
+            "NOTEJAM_SECRET_KEY": str(secret_key),
             "PORT": str(app["container_port"]),
             "NOTEJAM_DRAIN_SECONDS": str(app["drain_seconds"]),
             "SERVICE_NAME": app["service"],

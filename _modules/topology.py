@@ -354,7 +354,6 @@ APP_FIELDS = {
     "container_port": (int,),
     "cpus": (int, float),
     "mem": (int, float),
-    "secret_key": (str,),
     "deploy_timeout": (int,),
     "drain_seconds": (int,),
     "kill_grace_period_seconds": (int,),

@@ -19,12 +19,13 @@ import contextlib
 import copy
 import logging
 import math
+import re
 import time
 from typing import Any
 
 import salt.client
 import salt.loader
-from salt.exceptions import CommandExecutionError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,38 @@ class Refused(Exception):
     """Input or platform state that stops a command before it changes anything."""
 
 
+# Docker's tag grammar. A version becomes an image tag, and reaches shell commands and URLs.
+TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+
+
+def _tag(version: Any) -> str:
+    version = str(version)
+    if not TAG.fullmatch(version):
+        raise Refused(
+            f"version {version!r} is not an image tag: use letters, digits and _ . - (at most 128, "
+            "not starting with . or -), e.g. version=1.1.0; nothing was changed"
+        )
+    return version
+
+
 def _pillar() -> dict[str, Any]:
-    """The master's pillar, once the topology validates."""
+    """The master's pillar, once the topology validates, with each environment's app secret."""
     verdict = __salt__["cluster.validate"]()
     if verdict.get("retcode"):
         raise Refused(verdict["comment"])
-    return __salt__["pillar.show_pillar"]()
+    return _with_app_secrets(__salt__["pillar.show_pillar"]())
+
+
+def _with_app_secrets(pillar: dict[str, Any]) -> dict[str, Any]:
+    if "app" in pillar:
+        environments = pillar["app"].setdefault("environments", {})
+        for env in (pillar.get("platform") or {}).get("environments") or []:
+            # No node receives it (pillar/secrets.sls): the runners read it from the site's store.
+            try:
+                environments.setdefault(env, {})["secret_key"] = __salt__["site.secret"]("app_secret_key", env)
+            except SaltInvocationError as exc:
+                raise Refused(str(exc)) from exc
+    return pillar
 
 
 def _env_agents(pillar: dict[str, Any], env: str) -> list[str]:
@@ -185,7 +212,7 @@ def build(version: str | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {"result": True, "retcode": 0}
     try:
         pillar = _pillar()
-        version = str(version or _cmd("apps.settings", pillar=pillar)["version"])
+        version = _tag(version or _cmd("apps.settings", pillar=pillar)["version"])
         result["version"] = version
         failures = _build(pillar, version)
     except (Refused, CommandExecutionError) as exc:
@@ -387,7 +414,7 @@ def deploy(
     try:
         if not env:
             raise Refused("say which environment: salt-run app.deploy env=<env>")
-        pillar = pillar or _pillar()
+        pillar = _with_app_secrets(copy.deepcopy(pillar)) if pillar else _pillar()
         app = _cmd("apps.settings", pillar=pillar)
         _env_agents(pillar, env)
         count = _instances(app, env, instances)
@@ -396,11 +423,11 @@ def deploy(
         app_id = _cmd("apps.app_id", env)
         current = _cmd("marathon.app", app_id, pillar=pillar)
         if version is None:
-            version = str(app["version"])
+            version = _tag(app["version"])
             failures = _build(pillar, version)
             if failures:
                 raise Refused(f"app:{version} could not be built; nothing was deployed:\n  " + "\n  ".join(failures))
-        version = str(version)
+        version = _tag(version)
         if not _has_tag(pillar, version):
             raise Refused(
                 f"app:{version} is not in the registry; nothing was deployed. Build it first: "

@@ -259,8 +259,9 @@ def up(test: bool = False, timeout: int | None = None) -> dict[str, Any]:
     """
     Converge every node in the order of the platform design, then verify the services.
 
-    Validates the topology first (nothing is applied when it is wrong), waits for all
-    minions, then runs each step in parallel across its nodes. The first failing step
+    Generates the site's secrets the store lacks (``site.secrets``), validates the topology
+    (nothing is applied when it is wrong), waits for all minions, then runs each step in
+    parallel across its nodes. The first failing step
     stops the run; the return names the step, the nodes and the failing states, and
     ``salt-run`` exits non-zero. ``test=True`` runs every step as a dry run and reports
     what would change.
@@ -275,6 +276,11 @@ def up(test: bool = False, timeout: int | None = None) -> dict[str, Any]:
     timeout = int(timeout or __opts__.get("platform_step_timeout", 1800))
     result: dict[str, Any] = {"result": True, "retcode": 0, "test": bool(test), "steps": []}
 
+    if not test:  # first use: every node's pillar needs the site's secrets
+        secrets = __salt__["site.secrets"]()
+        if secrets.get("retcode"):
+            return _fail(result, f"site secrets: {secrets['comment']}; nothing was applied")
+        _progress(f"secrets: {secrets['comment']}")
     pillar, problems = _checked_pillar()
     if problems:
         return _invalid(result, problems, "nothing was applied")

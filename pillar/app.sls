@@ -13,9 +13,6 @@ app:
   # Per instance; Marathon places instances only where these fit.
   cpus: 0.1
   mem: 128
-  # Signs the session cookies every instance of an environment accepts. A lab default:
-  # replace it in the site pillar (.salt/pillar/site.sls) everywhere else.
-  secret_key: notejam-lab-secret-change-me
   # Marathon's health check, which gates each step of a rolling deploy.
   health:
     path: /health

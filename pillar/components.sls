@@ -22,8 +22,6 @@ consul:
   version: 1.8.7+dfsg1-2+b3
   deb_pool_path: pool/main/c/consul/consul_1.8.7+dfsg1-2+b3_amd64.deb
   deb_sha256: e4e888bba104daba1d9161f49bfc52649a7e4efd45b1a7ead5bc54f2cb9c89d9
-  # Gossip encryption key (consul keygen). Replace it per site; it is a lab default.
-  encrypt: /7HKlOouwk0X2GNTCjENznRAHJzeByeEOcpOg9md9Q8=
 
 mesos:
   # Apache Mesos is retired; AVENTER's maintained fork publishes .debs for bookworm as
@@ -54,8 +52,6 @@ nginx:
 
 keepalived:
   version: 1:2.2.7-1+b2
-  # VRRP shared secret (at most 8 characters). Replace it per site; it is a lab default.
-  auth_pass: vrrp-lab
   virtual_router_id: 51
 
 nfs:

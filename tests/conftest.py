@@ -15,7 +15,7 @@ import yaml
 logging.raiseExceptions = False
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-PILLAR_FILES = ("platform.sls", "components.sls", "app.sls")
+PILLAR_FILES = ("platform.sls", "components.sls", "app.sls", "secrets.sls")
 
 
 # What a production site's own pillar (.salt/pillar/site.sls) must add: its vendor repository.

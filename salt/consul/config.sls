@@ -22,12 +22,13 @@ consul-environment-file-managed:
     - require:
       - pkg: consul-package-installed
 
-# Readable by the agent only: it holds the gossip encryption key.
+# Readable by the agent only: it holds the gossip encryption key, kept out of every diff.
 consul-config-file-managed:
   file.managed:
     - name: {{ consul.config_file }}
     - source: salt://consul/files/consul.json.jinja
     - template: jinja
+    - show_changes: false
     - context:
         consul: {{ consul | json }}
         node: {{ salt['topology.node']() | json }}

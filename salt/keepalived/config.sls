@@ -16,8 +16,9 @@ keepalived-config-file-managed:
     - name: {{ keepalived.config_file }}
     - source: salt://keepalived/files/keepalived.conf.jinja
     - template: jinja
-    # It holds the VRRP password.
+    # It holds the VRRP password: root only, and out of every diff.
     - mode: "0600"
+    - show_changes: false
     - context:
         keepalived: {{ keepalived | json }}
         this_node: {{ this_node | json }}

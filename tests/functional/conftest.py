@@ -11,6 +11,7 @@ import tempfile
 
 import pytest
 import salt.config
+import site_secrets
 from saltfactories.utils.functional import Loaders
 
 from tests.conftest import PRODUCTION_SITE_PILLAR, REPO, load_repo_pillar
@@ -52,6 +53,10 @@ class RenderedNode:
         )
 
 
+# The site's secrets, generated once for the session as `salt-run site.secrets` would; every
+# render goes through the site_secrets ext_pillar, as a minion's pillar does on the master.
+SITE_SECRETS = {s.key: site_secrets.new_entry(s) for s in site_secrets.catalog(load_repo_pillar())}
+
 CLEAN_SLS = sorted(f"{path.parent.name}.clean" for path in (REPO / "salt").glob("*/clean.sls"))
 
 
@@ -83,8 +88,13 @@ def render_node(
             "file_roots": {"base": [str(REPO / "salt")]},
             "pillar_roots": {"base": pillar_roots},
             "module_dirs": [str(REPO / "_modules")],
+            "pillar_dirs": [str(REPO / "_pillar")],
+            "utils_dirs": [str(REPO / "_utils")],
+            "ext_pillar": [{"site_secrets": {}}],
+            "site_secrets_file": f"{root}/secrets.yaml",
         }
     )
+    site_secrets.save(f"{root}/secrets.yaml", SITE_SECRETS)
     try:
         loaders = Loaders(opts)
         # As on the node: its own address on eth0 (keepalived binds VRRP to that interface).

@@ -10,7 +10,7 @@ import yaml
 
 from tests.conftest import PRODUCTION_SITE_PILLAR, REPO, load_repo_pillar, with_site
 
-from .conftest import NODE_IDS
+from .conftest import NODE_IDS, SITE_SECRETS, render_node
 
 PILLAR = load_repo_pillar()
 PLATFORM = PILLAR["platform"]
@@ -131,7 +131,7 @@ def test_consul_servers_bootstrap_three_and_agents_join_them(rendered):
     assert agent["server"] is False and "bootstrap_expect" not in agent
     assert agent["retry_join"] == ["192.168.33.11", "192.168.33.12", "192.168.33.13"]
     assert agent["bind_addr"] == "192.168.33.18"
-    assert agent["encrypt"] == PILLAR["consul"]["encrypt"]
+    assert agent["encrypt"] == server["encrypt"] == SITE_SECRETS["consul_gossip_key"]["value"]
 
 
 def test_lb1_has_the_higher_vrrp_priority_and_both_hold_the_same_vip(rendered):
@@ -141,6 +141,24 @@ def test_lb1_has_the_higher_vrrp_priority_and_both_hold_the_same_vip(rendered):
     for config in configs.values():
         assert "192.168.33.20/24 dev eth0" in config
     assert re.search(r"unicast_peer \{\s*192\.168\.33\.18\s*\}", configs["lb1"])
+    for config in configs.values():
+        assert f"auth_pass {SITE_SECRETS['vrrp_password']['value']}" in config
+
+
+def test_secret_bearing_files_show_no_diff(rendered):
+    assert rendered["lb1"].state("keepalived-config-file-managed")["show_changes"] is False
+    assert rendered["mm1"].state("consul-config-file-managed")["show_changes"] is False
+
+
+def test_a_node_renders_only_the_secrets_its_roles_use(rendered):
+    ms3 = rendered["ms3"].loaders.modules.pillar.items(unmask=True)
+    assert ms3["consul"]["encrypt"] == SITE_SECRETS["consul_gossip_key"]["value"]
+    assert "auth_pass" not in ms3["keepalived"] and "secret_key" not in str(ms3["app"])
+
+
+def test_a_secret_left_in_a_site_pillar_stops_the_render():
+    with pytest.raises(Exception, match="keepalived:auth_pass set in SLS pillar"):
+        render_node("lb1", site_pillar=PRODUCTION_SITE_PILLAR + "keepalived:\n  auth_pass: vrrp-lab\n")
 
 
 def test_nginx_template_routes_each_app_host_only_to_its_environment(rendered):

@@ -45,6 +45,10 @@ def platform_pillar(log_dir: str) -> dict:
             "nodes": copy.deepcopy(NODES),
         },
         "integration": {"log_dir": log_dir},
+        # One site secret, for the ZooKeeper nodes only, through the production ext_pillar.
+        "secrets": {
+            "ensemble_password": {"pillar": "integration:ensemble_password", "kind": "password", "roles": ["zookeeper"]}
+        },
     }
 
 
@@ -87,6 +91,10 @@ def platform(salt_factories):
         "runner_dirs": [str(REPO / "_runners")],
         "module_dirs": [str(REPO / "_modules")],
         "outputter_dirs": [str(REPO / "_output")],
+        "pillar_dirs": [str(REPO / "_pillar")],
+        "utils_dirs": [str(REPO / "_utils")],
+        "ext_pillar": [{"site_secrets": {}}],
+        "site_secrets_file": str(work_dir / "secrets.yaml"),
         "platform_minion_wait": 60,
     }
     master = salt_factories.salt_master_daemon("it-master", overrides=overrides)
@@ -108,6 +116,8 @@ def platform(salt_factories):
 def fresh_platform(platform):
     platform.reset()
     platform.write_pillar(platform_pillar(str(platform.work_dir)))
+    # A site whose secrets exist, as after its first cluster.up.
+    assert platform.salt_run.run("site.secrets").returncode == 0
     yield platform
     platform.reset()
     platform.write_pillar(platform_pillar(str(platform.work_dir)))

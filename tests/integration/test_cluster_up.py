@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import yaml
+
 from .conftest import platform_pillar
 
 
@@ -26,6 +28,22 @@ def test_up_converges_nodes_in_the_design_order(fresh_platform):
     ]
 
 
+def test_up_generates_the_site_secrets_and_only_their_roles_receive_them(fresh_platform):
+    (fresh_platform.work_dir / "secrets.yaml").unlink()
+    ret = fresh_platform.salt_run.run("cluster.up")
+    assert ret.returncode == 0, ret.stdout + ret.stderr
+    store = fresh_platform.work_dir / "secrets.yaml"
+    assert oct(store.stat().st_mode & 0o777) == "0o600"
+    value = yaml.safe_load(store.read_text())["secrets"]["ensemble_password"]["value"]
+    salt = fresh_platform.master.salt_cli(timeout=120)
+    item = "integration:ensemble_password"
+    m1 = salt.run("pillar.item", item, "unmask=True", minion_tgt="m1")
+    a1 = salt.run("pillar.item", item, "unmask=True", minion_tgt="a1")
+    assert m1.data == {item: value}
+    assert a1.data == {item: ""}
+    assert value not in ret.stdout
+
+
 def test_failure_stops_the_run_and_names_step_node_and_state(fresh_platform):
     (fresh_platform.work_dir / "fail-m2").touch()
     ret = fresh_platform.salt_run.run("cluster.up")
@@ -46,6 +64,14 @@ def test_duplicate_ip_exits_non_zero_naming_both_nodes_and_applies_nothing(fresh
     assert ret.returncode != 0
     assert "duplicate ip 192.168.33.12 on nodes m2, m3" in ret.stdout
     assert fresh_platform.applied() == []
+
+
+def test_a_dry_run_of_a_site_without_secrets_says_how_to_make_them(fresh_platform):
+    (fresh_platform.work_dir / "secrets.yaml").unlink()
+    ret = fresh_platform.salt_run.run("cluster.up", "test=True")
+    assert ret.returncode == 1
+    assert "no value yet for secret(s) ensemble_password: run `salt-run site.secrets`" in ret.stdout
+    assert fresh_platform.applied() == [] and not (fresh_platform.work_dir / "secrets.yaml").exists()
 
 
 def test_dry_run_changes_nothing(fresh_platform):

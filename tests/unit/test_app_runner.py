@@ -155,6 +155,7 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, 
             "__salt__": {
                 "pillar.show_pillar": lambda: repo_pillar,
                 "cluster.validate": lambda: {"retcode": 0},
+                "site.secret": lambda name, env: f"{name}-of-{env}",
             },
         },
         apps: {"__pillar__": repo_pillar, "__salt__": topology_funcs},
@@ -192,6 +193,7 @@ def test_deploying_the_running_version_again_changes_nothing(marathon):
         ({"env": "test", "version": "1.0.0", "instances": "many"}, "instances='many' is not a number"),
         ({"env": "test", "version": "1.0.0", "instances": 40}, "instances=40 does not fit environment test"),
         ({}, "say which environment"),
+        ({"env": "test", "version": "x;touch /tmp/p"}, "version 'x;touch /tmp/p' is not an image tag"),
     ],
 )
 def test_bad_input_is_refused_with_a_reason_and_changes_nothing(marathon, kwargs, message):
@@ -199,6 +201,14 @@ def test_bad_input_is_refused_with_a_reason_and_changes_nothing(marathon, kwargs
     assert result["retcode"] == 1
     assert message in result["comment"]
     assert marathon.puts == []
+
+
+@pytest.mark.parametrize("version", ["x;touch /tmp/p", "$(id)", "-rm", "a b", "x" * 129])
+def test_a_build_of_a_version_that_is_not_a_tag_is_refused_before_any_node_is_asked(version, monkeypatch):
+    monkeypatch.setattr(app_runner.salt.client, "get_local_client", lambda conf_file: pytest.fail("a node was asked"))
+    result = app_runner.build(version=version)
+    assert result["retcode"] == 1
+    assert "is not an image tag" in result["comment"] and "nothing was changed" in result["comment"]
 
 
 def test_unreachable_marathon_is_a_clear_error(configure_loader_modules, marathon):

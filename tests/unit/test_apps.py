@@ -11,6 +11,7 @@ import apps
 import pytest
 import salt.modules.slsutil
 import topology
+from salt.exceptions import CommandExecutionError
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 VALIDATE_APP = REPO.parent / "shared" / "reference" / "marathon" / "validate_app.py"
@@ -18,11 +19,25 @@ VALIDATE_APP = REPO.parent / "shared" / "reference" / "marathon" / "validate_app
 
 @pytest.fixture
 def configure_loader_modules(repo_pillar, topology_funcs):
+    # What the app runner adds from the site's secrets (it reads them, no node receives them).
+    for env, settings in repo_pillar["app"]["environments"].items():
+        settings["secret_key"] = f"secret-of-{env}"
     return {
         apps: {"__pillar__": repo_pillar, "__salt__": topology_funcs},
         topology: {"__pillar__": repo_pillar, "__salt__": topology_funcs},
         salt.modules.slsutil: {},
     }
+
+
+def test_each_environment_signs_sessions_with_its_own_secret():
+    assert apps.definition("test", "1.2.3", 1)["env"]["NOTEJAM_SECRET_KEY"] == "secret-of-test"
+    assert apps.definition("production", "1.2.3", 1)["env"]["NOTEJAM_SECRET_KEY"] == "secret-of-production"
+
+
+def test_a_definition_without_the_environments_secret_is_refused(repo_pillar):
+    del repo_pillar["app"]["environments"]["test"]["secret_key"]
+    with pytest.raises(CommandExecutionError, match="app:environments:test:secret_key.*salt-run site.secrets"):
+        apps.definition("test", "1.2.3", 1)
 
 
 def test_definition_runs_the_tagged_image_from_the_private_registry_in_its_env():

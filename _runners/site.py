@@ -1,0 +1,149 @@
+"""
+This site's secrets: generate them, list them, rotate one.
+
+The catalog is pillar ``secrets`` (pillar/secrets.sls); the values live on the master in
+``site_secrets_file`` (.salt/secrets.yaml, mode 0600, outside git), and the ``site_secrets``
+ext_pillar gives each node only those its roles use. Values are never printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+import salt.client
+from salt.exceptions import SaltInvocationError
+
+log = logging.getLogger(__name__)
+
+
+def _progress(message: str) -> None:
+    log.info(message)
+    with contextlib.suppress(NameError):  # outside a runner job (unit tests) there is no event bus
+        __jid_event__.fire_event({"message": message, "outputter": "platform_progress"}, "progress")
+
+
+def _fail(result: dict[str, Any], comment: str) -> dict[str, Any]:
+    result.update(result=False, retcode=1, comment=comment)
+    __context__["retcode"] = 1
+    return result
+
+
+def _store_path() -> str:
+    path = __opts__.get("site_secrets_file")
+    if not path:
+        raise SaltInvocationError("the master has no site_secrets_file option (see master.conf)")
+    return str(path)
+
+
+def _catalog() -> list:
+    # The SLS pillar carries the catalog even while the ext_pillar refuses (no values yet).
+    return __utils__["site_secrets.catalog"](__salt__["pillar.show_pillar"]())
+
+
+def _row(secret, entry: dict[str, str], state: str) -> dict[str, str]:
+    return {
+        "secret": secret.key,
+        "pillar": secret.pillar_path,
+        "receives": ", ".join(secret.roles) or "the master's runners",
+        "created": entry.get("created", ""),
+        "state": state,
+    }
+
+
+def secrets(rotate: str | None = None) -> dict[str, Any]:
+    """
+    Generate every secret of the catalog the store does not hold yet (existing ones are kept),
+    or, with ``rotate``, a new value for one secret (``name``, or ``name/env`` for one
+    environment's), then apply it where it is used: the nodes that receive it are
+    re-converged, the app is re-deployed to its environment.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run site.secrets
+        salt-run site.secrets rotate=vrrp_password
+        salt-run site.secrets rotate=app_secret_key/test
+    """
+    result: dict[str, Any] = {"result": True, "retcode": 0}
+    try:
+        path = _store_path()
+        catalog = _catalog()
+    except SaltInvocationError as exc:
+        return _fail(result, str(exc))
+    store = __utils__["site_secrets.load"](path)
+    chosen = []
+    if rotate:
+        chosen = [s for s in catalog if rotate in (s.key, s.name)]
+        if not chosen:
+            known = ", ".join(sorted({s.name for s in catalog} | {s.key for s in catalog}))
+            return _fail(result, f"no secret {rotate!r} in pillar secrets; known: {known}; nothing was changed")
+        refused = sorted({s.name for s in chosen if s.applied_by == "consul-keyring"})
+        if refused:
+            return _fail(
+                result,
+                f"{', '.join(refused)} cannot be rotated by pillar: Consul keeps its gossip key in each "
+                "agent's keyring and ignores a new `encrypt` (rotation needs `consul keyring`, not built "
+                "yet, see README); nothing was changed",
+            )
+    rows, changed = [], []
+    for secret in catalog:
+        entry = store.get(secret.key) or {}
+        if secret in chosen or not entry.get("value"):
+            state = "rotated" if entry.get("value") else "generated"
+            store[secret.key] = entry = __utils__["site_secrets.new_entry"](secret)
+            changed.append(secret)
+        else:
+            state = "kept"
+        rows.append(_row(secret, entry, state))
+    if changed:
+        __utils__["site_secrets.save"](path, store)
+        _progress(f"secrets: {len(changed)} new value(s) written to {path}")
+    result["secrets"] = rows
+    result["comment"] = f"{len(changed)} secret(s) generated or rotated, {len(rows) - len(changed)} kept, in {path}"
+    if chosen:
+        problems = _apply_rotation(chosen)
+        if problems:
+            return _fail(result, "the new value is stored but not applied everywhere:\n  " + "\n  ".join(problems))
+        result["comment"] += "; applied where it is used"
+    return result
+
+
+def _apply_rotation(rotated: list) -> list[str]:
+    """Re-converge the nodes receiving a rotated secret; re-deploy the app for an app secret."""
+    pillar = __salt__["pillar.show_pillar"]()
+    nodes = (pillar.get("platform") or {}).get("nodes") or {}
+    targets = sorted(
+        n for n, spec in nodes.items() if any(__utils__["site_secrets.receives"](s, spec) for s in rotated)
+    )
+    problems = []
+    if targets:
+        _progress(f"applying the new value: highstate on {', '.join(targets)}")
+        client = salt.client.get_local_client(__opts__["conf_file"])
+        replies = client.cmd(targets, "state.apply", kwarg={"queue": True}, tgt_type="list", timeout=600)
+        for node_id in targets:
+            reply = replies.get(node_id)
+            if not isinstance(reply, dict):
+                problems.append(f"{node_id}: {reply or 'no answer'}")
+                continue
+            problems += [
+                f"{node_id}: {chunk.get('__id__')}: {str(chunk.get('comment', '')).strip()}"
+                for chunk in reply.values()
+                if isinstance(chunk, dict) and chunk.get("result") is False
+            ]
+    for env in sorted({s.env for s in rotated if s.applied_by == "app.deploy" and s.env}):
+        _progress(f"applying the new value: app.deploy env={env}")
+        outcome = __salt__["app.deploy"](env=env)
+        if outcome.get("retcode"):
+            problems.append(f"app.deploy env={env}: {outcome.get('comment')}")
+    return problems
+
+
+def secret(name: str, env: str | None = None) -> str:
+    """
+    One secret's value, for the other runners (app.deploy reads the app's). Not for humans:
+    it prints a secret.
+    """
+    return __utils__["site_secrets.value"](__utils__["site_secrets.load"](_store_path()), name, env)

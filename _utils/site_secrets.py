@@ -1,0 +1,166 @@
+"""
+The site's secrets: the catalog in pillar (pillar/secrets.sls), the store on the master
+(``site_secrets_file``, mode 0600, outside git), and which node receives which value.
+
+Shared by the ``site_secrets`` ext_pillar (what each minion gets) and the ``site`` runner
+(generation, rotation, the runners' own reads). Salt loads it as ``__utils__["site_secrets.*"]``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import os
+import secrets
+import string
+import tempfile
+from typing import Any, NamedTuple
+
+import salt.utils.dictupdate
+import salt.utils.yaml
+from salt.exceptions import SaltInvocationError
+
+KINDS = ("gossip_key", "password", "token")
+PASSWORD_ALPHABET = string.ascii_letters + string.digits
+DEFAULT_PASSWORD_LENGTH = 24
+
+
+class Secret(NamedTuple):
+    """One value to generate: a catalog entry, or one environment's copy of it."""
+
+    key: str  # the store's key: the catalog name, with "/<env>" for per-environment ones
+    name: str
+    env: str | None
+    pillar_path: str  # colon-delimited, {env} filled in
+    kind: str
+    length: int
+    roles: tuple[str, ...]
+    applied_by: str  # how a rotated value reaches its users: highstate, app.deploy, consul-keyring
+
+
+def catalog(pillar: dict[str, Any]) -> list[Secret]:
+    """Every secret the site needs, from pillar ``secrets``; per-environment ones once per environment."""
+    entries = pillar.get("secrets") or {}
+    environments = (pillar.get("platform") or {}).get("environments") or []
+    problems, result = [], []
+    for name, spec in sorted(entries.items()):
+        spec = spec or {}
+        kind, path = spec.get("kind"), str(spec.get("pillar") or "")
+        if kind not in KINDS:
+            problems.append(f"secrets:{name}:kind is {kind!r}; it must be one of {', '.join(KINDS)}")
+        if not path:
+            problems.append(f"secrets:{name}:pillar is missing: the pillar key the value goes to")
+        per_env = spec.get("per") == "environment"
+        if per_env != ("{env}" in path):
+            problems.append(f"secrets:{name}: a per-environment secret needs {{env}} in its pillar path, and only one")
+        for env in environments if per_env else [None]:
+            result.append(
+                Secret(
+                    key=f"{name}/{env}" if env else name,
+                    name=name,
+                    env=env,
+                    pillar_path=path.replace("{env}", str(env)),
+                    kind=str(kind),
+                    length=int(spec.get("length") or DEFAULT_PASSWORD_LENGTH),
+                    roles=tuple(spec.get("roles") or ()),
+                    applied_by=str(spec.get("applied_by") or "highstate"),
+                )
+            )
+    if problems:
+        raise SaltInvocationError("pillar secrets (pillar/secrets.sls) is invalid:\n  " + "\n  ".join(problems))
+    return result
+
+
+def generate(secret: Secret) -> str:
+    """A fresh value from the operating system's CSPRNG (Python's ``secrets``)."""
+    if secret.kind == "gossip_key":  # what `consul keygen` makes: 32 random bytes, base64
+        return base64.b64encode(secrets.token_bytes(32)).decode()
+    if secret.kind == "password":
+        return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(secret.length))
+    return secrets.token_urlsafe(32)
+
+
+def load(path: str) -> dict[str, dict[str, str]]:
+    """The store: key -> {value, created}; empty when the site has none yet."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return (salt.utils.yaml.safe_load(handle) or {}).get("secrets") or {}
+    except FileNotFoundError:
+        return {}
+
+
+def save(path: str, store: dict[str, dict[str, str]]) -> None:
+    """Write the store atomically, readable by its owner only (directory 0700, file 0600)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".secrets-")
+    try:
+        os.fchmod(handle, 0o600)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write("# This site's secrets, written by `salt-run site.secrets`. Never commit or copy it.\n")
+            salt.utils.yaml.safe_dump({"secrets": store}, out, default_flow_style=False)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def new_entry(secret: Secret) -> dict[str, str]:
+    created = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
+    return {"value": generate(secret), "created": created}
+
+
+def receives(secret: Secret, node: dict[str, Any]) -> bool:
+    """Whether a node of the topology gets this secret: one of its roles, and its own environment's copy."""
+    if not set(secret.roles) & set(node.get("roles") or ()):
+        return False
+    return secret.env is None or node.get("env") == secret.env
+
+
+def _lookup(pillar: dict[str, Any], path: str) -> Any:
+    value: Any = pillar
+    for part in path.split(":"):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _nest(path: str, value: str) -> dict[str, Any]:
+    result: Any = value
+    for part in reversed(path.split(":")):
+        result = {part: result}
+    return result
+
+
+def for_node(minion_id: str, pillar: dict[str, Any], store: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """
+    The secrets ``minion_id`` receives, as pillar to merge over its SLS pillar. Refuses, naming
+    the key, a secret that SLS pillar already sets (a committed or hand-written value would
+    otherwise be what a site runs with) and a secret the store does not hold yet.
+    """
+    wanted = catalog(pillar)
+    preset = sorted(s.pillar_path for s in wanted if _lookup(pillar, s.pillar_path) not in (None, ""))
+    if preset:
+        raise SaltInvocationError(
+            f"{', '.join(preset)} set in SLS pillar; secrets come only from this site's store "
+            "(salt-run site.secrets generates them): remove the value from pillar"
+        )
+    missing = sorted(s.key for s in wanted if not (store.get(s.key) or {}).get("value"))
+    if missing:
+        raise SaltInvocationError(f"no value yet for secret(s) {', '.join(missing)}: run `salt-run site.secrets`")
+    node = ((pillar.get("platform") or {}).get("nodes") or {}).get(minion_id)
+    result: dict[str, Any] = {}
+    for secret in wanted:
+        if node and receives(secret, node):
+            result = salt.utils.dictupdate.merge(result, _nest(secret.pillar_path, store[secret.key]["value"]))
+    return result
+
+
+def value(store: dict[str, dict[str, str]], name: str, env: str | None = None) -> str:
+    """One secret's value, for a runner; a clear error when the store lacks it."""
+    key = f"{name}/{env}" if env else name
+    entry = store.get(key) or {}
+    if not entry.get("value"):
+        raise SaltInvocationError(f"no value yet for secret {key}: run `salt-run site.secrets`")
+    return str(entry["value"])

@@ -1,0 +1,165 @@
+"""The site's secrets: generated once, stored 0600, each node given only what its roles use."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import os
+import pathlib
+import stat
+
+import pytest
+import salt.utils.dictupdate
+import site_secrets
+from salt.exceptions import SaltInvocationError
+
+# _runners/site.py: `import site` would give Python's own module, loaded at start-up.
+_SPEC = importlib.util.spec_from_file_location(
+    "site_runner", pathlib.Path(__file__).resolve().parents[2] / "_runners" / "site.py"
+)
+site_runner = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(site_runner)
+
+
+@pytest.fixture
+def store(repo_pillar):
+    """A full store for the repository's catalog."""
+    return {s.key: site_secrets.new_entry(s) for s in site_secrets.catalog(repo_pillar)}
+
+
+def test_the_catalog_makes_one_app_secret_per_environment(repo_pillar):
+    keys = [s.key for s in site_secrets.catalog(repo_pillar)]
+    assert keys == ["app_secret_key/test", "app_secret_key/production", "consul_gossip_key", "vrrp_password"]
+
+
+def test_values_have_the_form_their_users_need(repo_pillar, store):
+    assert len(base64.b64decode(store["consul_gossip_key"]["value"])) == 32  # `consul keygen`
+    assert len(store["vrrp_password"]["value"]) == 8  # keepalived reads 8 characters
+    assert len(store["app_secret_key/test"]["value"]) >= 40
+    assert store["app_secret_key/test"]["value"] != store["app_secret_key/production"]["value"]
+
+
+def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
+    ms3 = site_secrets.for_node("ms3", repo_pillar, store)
+    lb1 = site_secrets.for_node("lb1", repo_pillar, store)
+    assert ms3 == {"consul": {"encrypt": store["consul_gossip_key"]["value"]}}
+    assert lb1 == {
+        "consul": {"encrypt": store["consul_gossip_key"]["value"]},
+        "keepalived": {"auth_pass": store["vrrp_password"]["value"]},
+    }
+    # No node receives the app's secrets; a minion outside the topology receives nothing.
+    for node_id in repo_pillar["platform"]["nodes"]:
+        assert "app" not in site_secrets.for_node(node_id, repo_pillar, store)
+    assert site_secrets.for_node("intruder", repo_pillar, store) == {}
+
+
+def test_a_per_environment_secret_goes_only_to_its_environment(repo_pillar, store):
+    repo_pillar["secrets"]["app_secret_key"]["roles"] = ["mesos-agent"]
+    ms1 = site_secrets.for_node("ms1", repo_pillar, store)
+    ms3 = site_secrets.for_node("ms3", repo_pillar, store)
+    assert ms1["app"] == {"environments": {"test": {"secret_key": store["app_secret_key/test"]["value"]}}}
+    assert ms3["app"] == {"environments": {"production": {"secret_key": store["app_secret_key/production"]["value"]}}}
+
+
+def test_a_secret_set_in_sls_pillar_is_refused(repo_pillar, store):
+    repo_pillar = salt.utils.dictupdate.merge(repo_pillar, {"keepalived": {"auth_pass": "vrrp-lab"}})
+    with pytest.raises(SaltInvocationError, match="keepalived:auth_pass set in SLS pillar.*remove the value"):
+        site_secrets.for_node("lb1", repo_pillar, store)
+
+
+def test_a_secret_without_a_value_is_refused_with_the_fix(repo_pillar, store):
+    del store["vrrp_password"]
+    with pytest.raises(
+        SaltInvocationError, match=r"no value yet for secret\(s\) vrrp_password: run `salt-run site.secrets`"
+    ):
+        site_secrets.for_node("ms3", repo_pillar, store)
+
+
+def test_a_bad_catalog_entry_is_named(repo_pillar):
+    repo_pillar["secrets"]["vrrp_password"]["kind"] = "guessable"
+    with pytest.raises(SaltInvocationError, match="secrets:vrrp_password:kind is 'guessable'"):
+        site_secrets.catalog(repo_pillar)
+
+
+def test_the_store_is_private_to_its_owner(tmp_path, store):
+    path = tmp_path / "state" / "secrets.yaml"
+    site_secrets.save(str(path), store)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+    assert site_secrets.load(str(path)) == store
+    assert site_secrets.load(str(tmp_path / "absent.yaml")) == {}
+
+
+@pytest.fixture
+def runner(tmp_path, repo_pillar, monkeypatch):
+    path = tmp_path / "secrets.yaml"
+    applied = []
+
+    class Client:
+        def cmd(self, targets, fun, **kwargs):
+            applied.append((fun, tuple(targets)))
+            return {node: {"state": {"result": True, "__id__": "state"}} for node in targets}
+
+    monkeypatch.setattr(site_runner.salt.client, "get_local_client", lambda conf_file: Client())
+    utils = {
+        f"site_secrets.{name}": getattr(site_secrets, name)
+        for name in ("catalog", "load", "save", "new_entry", "receives", "value")
+    }
+    deployed = []
+    monkeypatch.setattr(
+        site_runner, "__opts__", {"site_secrets_file": str(path), "conf_file": "/dev/null"}, raising=False
+    )
+    monkeypatch.setattr(site_runner, "__utils__", utils, raising=False)
+    monkeypatch.setattr(site_runner, "__context__", {}, raising=False)
+    monkeypatch.setattr(
+        site_runner,
+        "__salt__",
+        {"pillar.show_pillar": lambda: repo_pillar, "app.deploy": lambda env: deployed.append(env) or {"retcode": 0}},
+        raising=False,
+    )
+    return path, applied, deployed
+
+
+def test_secrets_are_generated_once_and_kept(runner):
+    path, applied, _ = runner
+    first = site_runner.secrets()
+    assert first["retcode"] == 0 and {row["state"] for row in first["secrets"]} == {"generated"}
+    values = site_secrets.load(str(path))
+    second = site_runner.secrets()
+    assert {row["state"] for row in second["secrets"]} == {"kept"}
+    assert site_secrets.load(str(path)) == values
+    # Nothing printed holds a value.
+    assert not any(entry["value"] in str(first) + str(second) for entry in values.values())
+    assert applied == []
+
+
+def test_rotating_one_secret_changes_only_it_and_reconverges_its_nodes(runner):
+    path, applied, deployed = runner
+    site_runner.secrets()
+    before = site_secrets.load(str(path))
+    result = site_runner.secrets(rotate="vrrp_password")
+    after = site_secrets.load(str(path))
+    assert result["retcode"] == 0, result["comment"]
+    assert after["vrrp_password"]["value"] != before["vrrp_password"]["value"]
+    assert {k: v for k, v in after.items() if k != "vrrp_password"} == {
+        k: v for k, v in before.items() if k != "vrrp_password"
+    }
+    assert applied == [("state.apply", ("lb1", "lb2"))] and deployed == []
+
+
+def test_rotating_an_app_secret_redeploys_its_environment_only(runner):
+    _, applied, deployed = runner
+    site_runner.secrets()
+    assert site_runner.secrets(rotate="app_secret_key/production")["retcode"] == 0
+    assert deployed == ["production"] and applied == []
+
+
+def test_rotation_that_is_not_built_or_unknown_is_refused_and_changes_nothing(runner):
+    path, applied, _ = runner
+    site_runner.secrets()
+    before = site_secrets.load(str(path))
+    gossip = site_runner.secrets(rotate="consul_gossip_key")
+    unknown = site_runner.secrets(rotate="root_password")
+    assert gossip["retcode"] == 1 and "consul keyring" in gossip["comment"]
+    assert unknown["retcode"] == 1 and "known: app_secret_key" in unknown["comment"]
+    assert site_secrets.load(str(path)) == before and applied == []
