@@ -1,10 +1,11 @@
 """
 ext_pillar: each minion receives the site's secrets its roles use, and no other.
 
-The node's roles come from the topology in the master's SLS pillar (``platform:nodes``,
-keyed by the minion id its accepted key proves), never from grains, which a minion sets
-itself. Values come from the store the ``site`` runner writes (master option
-``site_secrets_file``). Configured in master.conf::
+The node's roles and the catalog come from the master's own SLS pillar (``platform:nodes``,
+keyed by the minion id its accepted key proves), rendered here again without the requester's
+pillar overrides: the ``pillar`` argument already holds any ``pillar=...`` a minion sent with
+its request, and grains are set by the minion itself. Values come from the store the ``site``
+runner writes (master option ``site_secrets_file``). Configured in master.conf::
 
     ext_pillar:
       - site_secrets: {}
@@ -14,7 +15,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import salt.pillar
+
+
+def _trusted_pillar(minion_id: str) -> dict[str, Any]:
+    # From nothing: the loader's opts can carry the pillar compiled so far, override included.
+    opts = {**__opts__, "pillar": {}}
+    saltenv = opts.get("pillarenv") or opts.get("saltenv") or "base"
+    compiler = salt.pillar.Pillar(opts, {"id": minion_id}, minion_id, saltenv, functions=__salt__)
+    try:
+        return compiler.compile_pillar(ext=False)
+    finally:
+        compiler.destroy()
+
 
 def ext_pillar(minion_id: str, pillar: dict[str, Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
     store = __utils__["site_secrets.load"](__opts__["site_secrets_file"])
-    return __utils__["site_secrets.for_node"](minion_id, pillar, store)
+    return __utils__["site_secrets.for_node"](minion_id, _trusted_pillar(minion_id), store)

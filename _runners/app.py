@@ -93,8 +93,11 @@ def _with_app_secrets(pillar: dict[str, Any]) -> dict[str, Any]:
         for env in (pillar.get("platform") or {}).get("environments") or []:
             # No node receives it (pillar/secrets.sls): the runners read it from the site's store.
             try:
-                environments.setdefault(env, {})["secret_key"] = __salt__["site.secret"]("app_secret_key", env)
-            except SaltInvocationError as exc:
+                store = __utils__["site_secrets.load"](__opts__["site_secrets_file"])
+                environments.setdefault(env, {})["secret_key"] = __utils__["site_secrets.value"](
+                    store, "app_secret_key", env
+                )
+            except (KeyError, SaltInvocationError) as exc:
                 raise Refused(str(exc)) from exc
     return pillar
 
@@ -460,6 +463,33 @@ def deploy(
     return result
 
 
+def redeploy(env: str | None = None, timeout: int | None = None) -> dict[str, Any]:
+    """
+    Deploy the version that runs in ``env`` again, with today's pillar and secrets: how a
+    rotated app secret (``salt-run site.secrets rotate=app_secret_key/<env>``) reaches the
+    instances. Nothing to do where the app is not deployed.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run app.redeploy env=test
+    """
+    try:
+        if not env:
+            raise Refused("say which environment: salt-run app.redeploy env=<env>")
+        pillar = _pillar()
+        _env_agents(pillar, env)
+        current = _cmd("marathon.app", _cmd("apps.app_id", env), pillar=pillar)
+    except (Refused, CommandExecutionError) as exc:
+        return _fail({"result": True, "retcode": 0, "env": env}, str(exc))
+    if current is None:
+        return {"result": True, "retcode": 0, "env": env, "comment": f"app-{env} is not deployed: nothing to do"}
+    return deploy(
+        env=env, version=_cmd("apps.version_of", current), instances=current.get("instances"), timeout=timeout
+    )
+
+
 def scale(env: str | None = None, instances: int | None = None, timeout: int | None = None) -> dict[str, Any]:
     """
     Change the number of instances of the app in ``env``, keeping its version; done when
@@ -536,7 +566,10 @@ def rollback(env: str | None = None, version: str | None = None, timeout: int | 
         tag, count = _cmd("apps.version_of", target), int(target["instances"])
         _progress(f"rolling {app_id} back from app:{running} to app:{tag} (Marathon version {target['version']})")
         deadline = time.monotonic() + int(timeout or app["deploy_timeout"])
-        why = _roll_out(env, {"version": target["version"]}, tag, count, pillar, deadline)
+        # Today's definition with the older image, not Marathon's stored copy: that holds the
+        # secrets of its day, which a rotation since may have replaced.
+        body = _cmd("apps.definition", env, tag, count, pillar=pillar)
+        why = _roll_out(env, body, tag, count, pillar, deadline)
     except (Refused, CommandExecutionError) as exc:
         return _fail(result, str(exc))
     if why:

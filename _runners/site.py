@@ -57,7 +57,9 @@ def secrets(rotate: str | None = None) -> dict[str, Any]:
     Generate every secret of the catalog the store does not hold yet (existing ones are kept),
     or, with ``rotate``, a new value for one secret (``name``, or ``name/env`` for one
     environment's), then apply it where it is used: the nodes that receive it are
-    re-converged, the app is re-deployed to its environment.
+    re-converged one at a time, the app is re-deployed to its environment at the version it
+    runs. A rotation is refused, changing nothing, while the pillar is invalid or a node that
+    must apply it does not answer.
 
     CLI Example:
 
@@ -88,6 +90,10 @@ def secrets(rotate: str | None = None) -> dict[str, Any]:
                 "agent's keyring and ignores a new `encrypt` (rotation needs `consul keyring`, not built "
                 "yet, see README); nothing was changed",
             )
+        try:
+            _check_rotation(chosen)
+        except SaltInvocationError as exc:
+            return _fail(result, f"{exc}; nothing was changed")
     rows, changed = [], []
     for secret in catalog:
         entry = store.get(secret.key) or {}
@@ -111,39 +117,48 @@ def secrets(rotate: str | None = None) -> dict[str, Any]:
     return result
 
 
-def _apply_rotation(rotated: list) -> list[str]:
-    """Re-converge the nodes receiving a rotated secret; re-deploy the app for an app secret."""
-    pillar = __salt__["pillar.show_pillar"]()
-    nodes = (pillar.get("platform") or {}).get("nodes") or {}
-    targets = sorted(
-        n for n, spec in nodes.items() if any(__utils__["site_secrets.receives"](s, spec) for s in rotated)
-    )
-    problems = []
+def _receivers(rotated: list) -> list[str]:
+    nodes = (__salt__["pillar.show_pillar"]().get("platform") or {}).get("nodes") or {}
+    return sorted(n for n, spec in nodes.items() if any(__utils__["site_secrets.receives"](s, spec) for s in rotated))
+
+
+def _check_rotation(rotated: list) -> None:
+    """Before a new value is written: the platform validates and every node that must apply it answers."""
+    verdict = __salt__["cluster.validate"]()
+    if verdict.get("retcode"):
+        raise SaltInvocationError(verdict.get("comment", "pillar is invalid"))
+    targets = _receivers(rotated)
     if targets:
-        _progress(f"applying the new value: highstate on {', '.join(targets)}")
         client = salt.client.get_local_client(__opts__["conf_file"])
-        replies = client.cmd(targets, "state.apply", kwarg={"queue": True}, tgt_type="list", timeout=600)
-        for node_id in targets:
-            reply = replies.get(node_id)
-            if not isinstance(reply, dict):
-                problems.append(f"{node_id}: {reply or 'no answer'}")
-                continue
-            problems += [
-                f"{node_id}: {chunk.get('__id__')}: {str(chunk.get('comment', '')).strip()}"
-                for chunk in reply.values()
-                if isinstance(chunk, dict) and chunk.get("result") is False
-            ]
+        answers = client.cmd(targets, "test.ping", tgt_type="list", timeout=30)
+        silent = [node for node in targets if answers.get(node) is not True]
+        if silent:
+            raise SaltInvocationError(f"nodes not answering: {', '.join(silent)} (they must apply the new value)")
+
+
+def _apply_rotation(rotated: list) -> list[str]:
+    """
+    Re-converge the nodes receiving a rotated secret one at a time (peers sharing it, such as
+    the keepalived pair, disagree only during one node's run), stopping at the first failure;
+    re-deploy the app, at the version it runs, for an app secret.
+    """
+    client = salt.client.get_local_client(__opts__["conf_file"])
+    for node_id in _receivers(rotated):
+        _progress(f"applying the new value: highstate on {node_id}")
+        reply = client.cmd(node_id, "state.apply", kwarg={"queue": True}, timeout=600).get(node_id)
+        if not isinstance(reply, dict):
+            return [f"{node_id}: {reply or 'no answer'}"]
+        failures = [
+            f"{node_id}: {chunk.get('__id__')}: {str(chunk.get('comment', '')).strip()}"
+            for chunk in reply.values()
+            if isinstance(chunk, dict) and chunk.get("result") is False
+        ]
+        if failures:
+            return failures
+    problems = []
     for env in sorted({s.env for s in rotated if s.applied_by == "app.deploy" and s.env}):
-        _progress(f"applying the new value: app.deploy env={env}")
-        outcome = __salt__["app.deploy"](env=env)
+        _progress(f"applying the new value: app.redeploy env={env}")
+        outcome = __salt__["app.redeploy"](env=env)
         if outcome.get("retcode"):
-            problems.append(f"app.deploy env={env}: {outcome.get('comment')}")
+            problems.append(f"app.redeploy env={env}: {outcome.get('comment')}")
     return problems
-
-
-def secret(name: str, env: str | None = None) -> str:
-    """
-    One secret's value, for the other runners (app.deploy reads the app's). Not for humans:
-    it prints a secret.
-    """
-    return __utils__["site_secrets.value"](__utils__["site_secrets.load"](_store_path()), name, env)

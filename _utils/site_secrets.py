@@ -90,7 +90,7 @@ def load(path: str) -> dict[str, dict[str, str]]:
 
 
 def save(path: str, store: dict[str, dict[str, str]]) -> None:
-    """Write the store atomically, readable by its owner only (directory 0700, file 0600)."""
+    """Write the store atomically, readable by its owner only (file 0600; a new directory 0700)."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, mode=0o700, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".secrets-")

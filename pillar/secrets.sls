@@ -27,4 +27,5 @@ secrets:
     kind: token
     per: environment
     roles: []
+    # app.redeploy: the version the environment runs, with the new secret.
     applied_by: app.deploy

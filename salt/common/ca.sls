@@ -1,8 +1,7 @@
 {%- from "common/map.jinja" import common with context %}
-{%- from "ca/map.jinja" import ca with context %}
+{%- from "ca/map.jinja" import ca_pem with context %}
 {#- The cluster CA (made by the `ca` formula on the registry node, published in the mine)
     is trusted system-wide, so curl and Python reach the registry over TLS without flags. #}
-{%- set ca_pem = salt['mine.get']('*', ca.mine_key).values() | first | default('') %}
 {%- if 'ca' in salt['topology.states']() %}
 {#- The CA node trusts its own CA in the `ca` formula. #}
 {%- elif ca_pem %}

@@ -1,8 +1,7 @@
 {%- from "docker/map.jinja" import registry_ca with context %}
-{%- from "ca/map.jinja" import ca with context %}
+{%- from "ca/map.jinja" import ca_pem with context %}
 {#- dockerd pulls from the private registry over TLS, trusting the cluster CA that the `ca`
     formula publishes in the mine. dockerd reads certs.d on each connection: no restart. #}
-{%- set ca_pem = salt['mine.get']('*', ca.mine_key).values() | first | default('') %}
 {%- if 'ca' in salt['topology.states']() %}
 {#- The CA node puts its own CA there in the `ca` formula. #}
 {%- elif ca_pem %}

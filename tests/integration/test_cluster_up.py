@@ -44,6 +44,16 @@ def test_up_generates_the_site_secrets_and_only_their_roles_receive_them(fresh_p
     assert value not in ret.stdout
 
 
+def test_a_minion_claiming_a_role_in_a_pillar_override_gets_no_secret(fresh_platform):
+    salt = fresh_platform.master.salt_cli(timeout=120)
+    claim = '{"platform": {"nodes": {"a1": {"ip": "192.168.33.14", "roles": ["zookeeper"]}}}}'
+    items = salt.run("pillar.items", f"pillar={claim}", "unmask=True", minion_tgt="a1")
+    assert items.returncode == 0, items.stdout + items.stderr
+    # The override itself is a1's to see; the secret of the role it claims is not.
+    assert items.data["platform"]["nodes"]["a1"]["roles"] == ["zookeeper"]
+    assert "ensemble_password" not in items.data.get("integration", {})
+
+
 def test_failure_stops_the_run_and_names_step_node_and_state(fresh_platform):
     (fresh_platform.work_dir / "fail-m2").touch()
     ret = fresh_platform.salt_run.run("cluster.up")

@@ -6,8 +6,9 @@ import datetime
 import json
 
 import pytest
+import yaml
 
-from .conftest import node_exec, salt, salt_run, wait_for
+from .conftest import REPO, node_exec, salt, salt_run, wait_for
 
 
 def drift(*args: str) -> tuple[int, dict]:
@@ -29,6 +30,8 @@ def test_a_converged_lab_is_clean():
 
 
 def test_a_hand_edit_and_a_stopped_service_are_named_then_healed():
+    node_exec("ms2", "echo '# edited by hand' >> /etc/consul.d/00-log_level.hcl")
+    # Consul's config holds the gossip key: its drift is named, its diff never shown.
     node_exec("ms2", "echo '// edited by hand' >> /etc/consul.d/platform.json")
     node_exec("lb2", "docker stop platform-lb")
 
@@ -39,7 +42,10 @@ def test_a_hand_edit_and_a_stopped_service_are_named_then_healed():
     ms2 = {state["id"]: state for state in drifted["ms2"]["states"]}
     assert ms2["consul-config-file-managed"]["function"] == "file.managed"
     assert ms2["consul-config-file-managed"]["name"] == "/etc/consul.d/platform.json"
-    assert "-// edited by hand" in ms2["consul-config-file-managed"]["change"]
+    assert "-# edited by hand" in ms2["consul-log-level-file-managed"]["change"]
+    assert "edited by hand" not in ms2["consul-config-file-managed"]["change"]
+    gossip_key = yaml.safe_load((REPO / ".salt" / "secrets.yaml").read_text())["secrets"]["consul_gossip_key"]["value"]
+    assert gossip_key not in json.dumps(report)
     lb2 = {state["id"]: state for state in drifted["lb2"]["states"]}
     assert lb2["lb-container-running"]["function"] == "docker_container.running"
     assert "would be started" in lb2["lb-container-running"]["change"]
@@ -47,7 +53,10 @@ def test_a_hand_edit_and_a_stopped_service_are_named_then_healed():
     code, report = drift("fix=True")
     assert code == 0, report["summary"]
     assert sorted(node for node, v in report["nodes"].items() if v["status"] == "fixed") == ["lb2", "ms2"]
-    assert "// edited by hand" not in node_exec("ms2", "cat /etc/consul.d/platform.json").stdout
+    assert (
+        "edited by hand"
+        not in node_exec("ms2", "cat /etc/consul.d/platform.json /etc/consul.d/00-log_level.hcl").stdout
+    )
     assert "running" in node_exec("lb2", "docker inspect -f '{{.State.Status}}' platform-lb").stdout
 
     code, report = drift()

@@ -8,7 +8,7 @@ import subprocess
 
 import yaml
 
-from .conftest import REPO, node_exec, salt, salt_run
+from .conftest import PLATFORM, REPO, node_exec, salt, salt_run, wait_for
 
 STORE = REPO / ".salt" / "secrets.yaml"
 
@@ -52,3 +52,20 @@ def test_a_version_that_is_not_an_image_tag_runs_nothing_anywhere():
     assert "is not an image tag" in result.stdout
     assert not pathlib.Path(marker).exists()
     assert node_exec("registry", f"test -e {marker}").returncode == 1
+
+
+def vip_holders() -> list[str]:
+    return [lb for lb in ("lb1", "lb2") if PLATFORM["vip"] in node_exec(lb, "ip -4 addr").stdout]
+
+
+def test_rotating_the_vrrp_password_reaches_both_lbs_and_one_holds_the_vip():
+    before = store()["vrrp_password"]
+    result = salt_run("site.secrets", "rotate=vrrp_password")
+    assert result.returncode == 0, result.stdout[-3000:]
+    after = store()["vrrp_password"]
+    assert after["value"] != before["value"] and after["value"] not in result.stdout
+    for lb in ("lb1", "lb2"):
+        assert f"auth_pass {after['value']}" in node_exec(lb, "cat /etc/keepalived/keepalived.conf").stdout
+    # Both speak the new password again: the VIP settles on the higher priority, lb1, alone.
+    wait_for(lambda: vip_holders() == ["lb1"], timeout=30, interval=1)
+    assert vip_holders() == ["lb1"]

@@ -150,12 +150,17 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, 
     monkeypatch.setattr(app_runner.salt.client, "get_local_client", lambda conf_file: Client())
     return {
         app_runner: {
-            "__opts__": {"conf_file": "/dev/null"},
+            "__opts__": {"conf_file": "/dev/null", "site_secrets_file": "/nonexistent/secrets.yaml"},
             "__context__": {"app.modules": Modules(system)},
             "__salt__": {
                 "pillar.show_pillar": lambda: repo_pillar,
                 "cluster.validate": lambda: {"retcode": 0},
-                "site.secret": lambda name, env: f"{name}-of-{env}",
+            },
+            "__utils__": {
+                "site_secrets.load": lambda path: {"app_secret_key/test": {"value": "test-secret"}},
+                "site_secrets.value": lambda store, name, env: (
+                    store.get(f"{name}/{env}", {}).get("value") or f"{name}-of-{env}"
+                ),
             },
         },
         apps: {"__pillar__": repo_pillar, "__salt__": topology_funcs},
@@ -250,6 +255,29 @@ def test_rollback_returns_to_the_image_before_the_current_one(marathon):
     result = app_runner.rollback(env="production")
     assert result["retcode"] == 0, result["comment"]
     assert apps.version_of(marathon.apps["/app-production"]) == "1.0.0"
+
+
+def test_rollback_after_a_rotation_keeps_the_new_secret(marathon, configure_loader_modules):
+    app_runner.deploy(env="test", version="1.0.0")
+    app_runner.deploy(env="test", version="1.1.0")
+    rotated = {"app_secret_key/test": {"value": "rotated-secret"}}
+    app_runner.__utils__["site_secrets.load"] = lambda path: rotated
+    result = app_runner.rollback(env="test")
+    assert result["retcode"] == 0, result["comment"]
+    running = marathon.apps["/app-test"]
+    assert apps.version_of(running) == "1.0.0"
+    assert running["env"]["NOTEJAM_SECRET_KEY"] == "rotated-secret"
+
+
+def test_redeploy_keeps_the_running_version_and_takes_the_new_secret(marathon):
+    app_runner.deploy(env="test", version="1.1.0", instances=3)
+    app_runner.__utils__["site_secrets.load"] = lambda path: {"app_secret_key/test": {"value": "rotated-secret"}}
+    result = app_runner.redeploy(env="test")
+    assert result["retcode"] == 0, result["comment"]
+    running = marathon.apps["/app-test"]
+    assert (apps.version_of(running), running["instances"]) == ("1.1.0", 3)
+    assert running["env"]["NOTEJAM_SECRET_KEY"] == "rotated-secret"
+    assert app_runner.redeploy(env="production")["comment"] == "app-production is not deployed: nothing to do"
 
 
 def test_scale_keeps_the_version_and_waits_for_every_instance(marathon):

@@ -97,8 +97,13 @@ def runner(tmp_path, repo_pillar, monkeypatch):
 
     class Client:
         def cmd(self, targets, fun, **kwargs):
+            targets = [targets] if isinstance(targets, str) else targets
+            if fun == "test.ping":
+                return {node: True for node in targets if node not in silent}
             applied.append((fun, tuple(targets)))
             return {node: {"state": {"result": True, "__id__": "state"}} for node in targets}
+
+    silent: set[str] = set()
 
     monkeypatch.setattr(site_runner.salt.client, "get_local_client", lambda conf_file: Client())
     utils = {
@@ -114,14 +119,18 @@ def runner(tmp_path, repo_pillar, monkeypatch):
     monkeypatch.setattr(
         site_runner,
         "__salt__",
-        {"pillar.show_pillar": lambda: repo_pillar, "app.deploy": lambda env: deployed.append(env) or {"retcode": 0}},
+        {
+            "pillar.show_pillar": lambda: repo_pillar,
+            "cluster.validate": lambda: {"retcode": 0},
+            "app.redeploy": lambda env: deployed.append(env) or {"retcode": 0},
+        },
         raising=False,
     )
-    return path, applied, deployed
+    return path, applied, deployed, silent
 
 
 def test_secrets_are_generated_once_and_kept(runner):
-    path, applied, _ = runner
+    path, applied, _, _ = runner
     first = site_runner.secrets()
     assert first["retcode"] == 0 and {row["state"] for row in first["secrets"]} == {"generated"}
     values = site_secrets.load(str(path))
@@ -134,7 +143,7 @@ def test_secrets_are_generated_once_and_kept(runner):
 
 
 def test_rotating_one_secret_changes_only_it_and_reconverges_its_nodes(runner):
-    path, applied, deployed = runner
+    path, applied, deployed, _ = runner
     site_runner.secrets()
     before = site_secrets.load(str(path))
     result = site_runner.secrets(rotate="vrrp_password")
@@ -144,22 +153,34 @@ def test_rotating_one_secret_changes_only_it_and_reconverges_its_nodes(runner):
     assert {k: v for k, v in after.items() if k != "vrrp_password"} == {
         k: v for k, v in before.items() if k != "vrrp_password"
     }
-    assert applied == [("state.apply", ("lb1", "lb2"))] and deployed == []
+    # One node at a time: the keepalived pair disagrees only during one node's run.
+    assert applied == [("state.apply", ("lb1",)), ("state.apply", ("lb2",))] and deployed == []
 
 
 def test_rotating_an_app_secret_redeploys_its_environment_only(runner):
-    _, applied, deployed = runner
+    _, applied, deployed, _ = runner
     site_runner.secrets()
     assert site_runner.secrets(rotate="app_secret_key/production")["retcode"] == 0
     assert deployed == ["production"] and applied == []
 
 
 def test_rotation_that_is_not_built_or_unknown_is_refused_and_changes_nothing(runner):
-    path, applied, _ = runner
+    path, applied, _, _ = runner
     site_runner.secrets()
     before = site_secrets.load(str(path))
     gossip = site_runner.secrets(rotate="consul_gossip_key")
     unknown = site_runner.secrets(rotate="root_password")
     assert gossip["retcode"] == 1 and "consul keyring" in gossip["comment"]
     assert unknown["retcode"] == 1 and "known: app_secret_key" in unknown["comment"]
+    assert site_secrets.load(str(path)) == before and applied == []
+
+
+def test_a_rotation_is_refused_unchanged_while_a_receiving_node_is_silent(runner):
+    path, applied, _, silent = runner
+    site_runner.secrets()
+    before = site_secrets.load(str(path))
+    silent.add("lb2")
+    result = site_runner.secrets(rotate="vrrp_password")
+    assert result["retcode"] == 1 and "nodes not answering: lb2" in result["comment"]
+    assert "nothing was changed" in result["comment"]
     assert site_secrets.load(str(path)) == before and applied == []
