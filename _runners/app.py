@@ -88,17 +88,18 @@ def _pillar() -> dict[str, Any]:
 
 
 def _with_app_secrets(pillar: dict[str, Any]) -> dict[str, Any]:
-    if "app" in pillar:
-        environments = pillar["app"].setdefault("environments", {})
+    """Each environment's app secret, which no node receives (pillar/secrets.sls), from the site's store."""
+    if "app" not in pillar:
+        return pillar
+    environments = pillar["app"].setdefault("environments", {})
+    try:
+        store = __utils__["site_secrets.load"](__opts__["site_secrets_file"])
         for env in (pillar.get("platform") or {}).get("environments") or []:
-            # No node receives it (pillar/secrets.sls): the runners read it from the site's store.
-            try:
-                store = __utils__["site_secrets.load"](__opts__["site_secrets_file"])
-                environments.setdefault(env, {})["secret_key"] = __utils__["site_secrets.value"](
-                    store, "app_secret_key", env
-                )
-            except (KeyError, SaltInvocationError) as exc:
-                raise Refused(str(exc)) from exc
+            environments.setdefault(env, {})["secret_key"] = __utils__["site_secrets.value"](
+                store, "app_secret_key", env
+            )
+    except (KeyError, SaltInvocationError) as exc:
+        raise Refused(str(exc)) from exc
     return pillar
 
 

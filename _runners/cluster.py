@@ -261,10 +261,9 @@ def up(test: bool = False, timeout: int | None = None) -> dict[str, Any]:
 
     Generates the site's secrets the store lacks (``site.secrets``), validates the topology
     (nothing is applied when it is wrong), waits for all minions, then runs each step in
-    parallel across its nodes. The first failing step
-    stops the run; the return names the step, the nodes and the failing states, and
-    ``salt-run`` exits non-zero. ``test=True`` runs every step as a dry run and reports
-    what would change.
+    parallel across its nodes. The first failing step stops the run; the return names the
+    step, the nodes and the failing states, and ``salt-run`` exits non-zero. ``test=True``
+    runs every step as a dry run and reports what would change.
 
     CLI Example:
 
