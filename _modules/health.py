@@ -39,9 +39,20 @@ def _systemd_active(unit: str) -> bool:
 
 
 def registry(node: dict) -> dict[str, Any]:
-    port = _settings("registry")["port"]
-    answer = _http(f"https://{node['fqdn']}:{port}/v2/", verify=_settings("common")["ca_trust_path"])
-    return _check(answer.status_code == 200, f"/v2/ over TLS: HTTP {answer.status_code}")
+    """Serving over TLS and asking HTTP Basic; with this node's own registry user, accepting it."""
+    settings = _settings("registry")
+    url = f"https://{node['fqdn']}:{settings['port']}/v2/"
+    anonymous = _http(url, verify=_settings("common")["ca_trust_path"])
+    challenge = anonymous.headers.get("WWW-Authenticate", "")
+    if anonymous.status_code != 401 or not challenge.startswith("Basic"):
+        return _check(False, f"/v2/ without credentials: HTTP {anonymous.status_code}, expected 401 (Basic)")
+    clients = settings.get("clients") or {}
+    user = next((name for name in ("builder", "pull") if clients.get(name)), None)
+    if user is None:
+        return _check(True, "/v2/ over TLS asks HTTP Basic (401)")
+    answer = _http(url, verify=_settings("common")["ca_trust_path"], auth=(user, clients[user]))
+    detail = f"/v2/ over TLS: 401 without credentials, HTTP {answer.status_code} as {user}"
+    return _check(answer.status_code == 200, detail)
 
 
 def zookeeper(node: dict) -> dict[str, Any]:
@@ -60,9 +71,19 @@ def consul(node: dict) -> dict[str, Any]:
     return _check(bool(leader), f"leader {leader or 'none'}, {alive}/{len(members)} members alive")
 
 
+def _mesos_auth(principal: str) -> tuple[str, str]:
+    """HTTP Basic of a Mesos principal this node holds (its secret comes with its role)."""
+    return principal, _settings("mesos")["credentials"][principal]
+
+
 def mesos_master(node: dict) -> dict[str, Any]:
-    port = _settings("mesos")["master"]["port"]
-    state = _http(f"http://{node['ip']}:{port}/master/state").json()
+    settings = _settings("mesos")
+    answer = _http(
+        f"http://{node['ip']}:{settings['master']['port']}/master/state",
+        auth=_mesos_auth(settings["operator_principal"]),
+    )
+    answer.raise_for_status()
+    state = answer.json()
     agents = [agent for agent in state.get("slaves", []) if agent.get("active", True)]
     # The version says what answers (the lab's stand-in reports its own).
     return _check(
@@ -72,15 +93,23 @@ def mesos_master(node: dict) -> dict[str, Any]:
 
 
 def mesos_agent(node: dict) -> dict[str, Any]:
-    port = _settings("mesos")["agent"]["flags"]["port"]
-    state = _http(f"http://{node['ip']}:{port}/state").json()
+    settings = _settings("mesos")
+    answer = _http(
+        f"http://{node['ip']}:{settings['agent']['flags']['port']}/state",
+        auth=_mesos_auth(settings["agent_principal"]),
+    )
+    answer.raise_for_status()
+    state = answer.json()
     env = state.get("attributes", {}).get("env")
     return _check(env == node.get("env"), f"attribute env:{env}")
 
 
 def marathon(node: dict) -> dict[str, Any]:
-    port = _settings("marathon")["http_port"]
-    answer = _http(f"http://{node['ip']}:{port}/v2/leader")
+    settings = _settings("marathon")
+    answer = _http(
+        f"http://{node['ip']}:{settings['http_port']}/v2/leader",
+        auth=(settings["http_user"], settings["http_password"]),
+    )
     leader = answer.json().get("leader") if answer.status_code == 200 else None
     return _check(bool(leader), f"leader {leader or 'none'} (HTTP {answer.status_code})")
 

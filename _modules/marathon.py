@@ -5,6 +5,10 @@ Every node with the ``marathon`` role in pillar is tried in turn: any Marathon a
 the leader (it proxies), so one reachable node is enough. Runners call these functions on
 the master through ``salt.cmd`` with the pillar they already hold.
 
+Marathon asks HTTP Basic on every endpoint: the user is pillar ``marathon:http_user``, the
+password ``marathon:http_password``, which only the marathon nodes receive; the runners add
+it from the site's store to the pillar they pass.
+
 Status codes and bodies follow ../shared/reference/marathon/rest-semantics.md. Errors are
 raised as ``CommandExecutionError`` whose ``info`` carries ``status`` and Marathon's body, so
 a caller can tell a 409 (an app locked by a deployment) from a 422 (an invalid app).
@@ -50,6 +54,19 @@ def urls(pillar: dict | None = None) -> list[str]:
     return [f"http://{node['ip']}:{port}" for _, node in sorted(nodes.items())]
 
 
+def credentials(pillar: dict | None = None) -> tuple[str, str]:
+    """(user, password) for Marathon's HTTP Basic, from pillar; a clear error without them."""
+    pillar = pillar if pillar is not None else __pillar__
+    settings = __salt__["topology.settings"]("marathon", pillar)
+    if not settings.get("http_password"):
+        raise CommandExecutionError(
+            "no Marathon HTTP password in pillar (marathon:http_password): run `salt-run site.secrets`; "
+            "only the marathon nodes and the master's runners hold it",
+            info={"status": None, "body": None},
+        )
+    return settings["http_user"], settings["http_password"]
+
+
 def _describe(status: int, body: Any) -> str:
     if not isinstance(body, dict):
         return f"HTTP {status}: {body}"
@@ -86,9 +103,10 @@ def request(
         salt-call marathon.request GET /v2/info
     """
     tried = []
+    auth = credentials(pillar)
     for base in urls(pillar):
         try:
-            reply = requests.request(method, base + path, json=body, params=params, timeout=TIMEOUT)
+            reply = requests.request(method, base + path, json=body, params=params, auth=auth, timeout=TIMEOUT)
         except requests.RequestException as exc:
             tried.append(f"{base} ({type(exc).__name__})")
             continue

@@ -1,6 +1,9 @@
 """
 Read the Mesos master's state (the lab's stand-in serves the same endpoint): the agents, their
 attributes and resources. Runners call it on the master through ``salt.cmd``.
+
+The masters ask HTTP Basic of a principal in their --credentials: the runners use the operator
+principal (pillar ``mesos:operator_principal``, its secret at ``mesos:credentials``).
 """
 
 from __future__ import annotations
@@ -25,12 +28,21 @@ def agents(pillar: dict | None = None) -> list[dict[str, Any]]:
         salt-call mesos.agents
     """
     pillar = pillar if pillar is not None else __pillar__
-    port = __salt__["topology.settings"]("mesos", pillar)["master"]["port"]
+    settings = __salt__["topology.settings"]("mesos", pillar)
+    port = settings["master"]["port"]
+    principal = settings["operator_principal"]
+    secret = (settings.get("credentials") or {}).get(principal)
+    if not secret:
+        raise CommandExecutionError(
+            f"no secret for the Mesos principal {principal} in pillar (mesos:credentials:{principal}): "
+            "run `salt-run site.secrets`"
+        )
     masters = __salt__["topology.nodes"]("mesos-master", pillar.get("platform", {}))
     tried = []
     for name, node in sorted(masters.items()):
         try:
-            reply = requests.get(f"http://{node['ip']}:{port}/master/state", timeout=TIMEOUT)
+            reply = requests.get(f"http://{node['ip']}:{port}/master/state", auth=(principal, secret), timeout=TIMEOUT)
+            reply.raise_for_status()
             state = reply.json()
         except (requests.RequestException, ValueError) as exc:
             tried.append(f"{name} ({type(exc).__name__})")

@@ -1,6 +1,7 @@
 """
 Ask the private registry what it holds, over TLS with the cluster CA Docker trusts on this
-node. Runners call it on the image-builder node, which has that CA.
+node, as this node's registry user (pillar ``registry:clients``: the image builder's, else the
+pull user's). Runners call it on the image-builder node, which has that CA and that user.
 """
 
 from __future__ import annotations
@@ -22,6 +23,17 @@ def _ca() -> str:
     return f"{docker['certs_dir']}/{__salt__['topology.registry']()}/ca.crt"
 
 
+def _auth() -> tuple[str, str]:
+    clients = __salt__["topology.settings"]("registry").get("clients") or {}
+    for user in ("builder", "pull"):
+        if clients.get(user):
+            return user, clients[user]
+    raise CommandExecutionError(
+        "this node has no registry user (pillar registry:clients, given to the image-builder, "
+        "mesos-agent, lb and registrator roles): run `salt-run site.secrets`"
+    )
+
+
 def tags(repository: str) -> list[str]:
     """
     Tags of ``repository`` (e.g. ``platform/app``) in the registry, sorted; empty when the
@@ -35,7 +47,7 @@ def tags(repository: str) -> list[str]:
     """
     url = f"https://{__salt__['topology.registry']()}/v2/{repository}/tags/list"
     try:
-        reply = requests.get(url, verify=_ca(), timeout=TIMEOUT)
+        reply = requests.get(url, verify=_ca(), auth=_auth(), timeout=TIMEOUT)
     except requests.RequestException as exc:
         raise CommandExecutionError(f"registry unreachable at {url}: {exc}") from exc
     if reply.status_code == 404:
@@ -57,7 +69,11 @@ def has_tag(repository: str, tag: str) -> bool:
     """
     url = f"https://{__salt__['topology.registry']()}/v2/{repository}/manifests/{tag}"
     try:
-        reply = requests.head(url, verify=_ca(), headers={"Accept": ", ".join(MANIFEST_TYPES)}, timeout=TIMEOUT)
+        reply = requests.head(
+            url, verify=_ca(), auth=_auth(), headers={"Accept": ", ".join(MANIFEST_TYPES)}, timeout=TIMEOUT
+        )
     except requests.RequestException as exc:
         raise CommandExecutionError(f"registry unreachable at {url}: {exc}") from exc
+    if reply.status_code == 401:
+        raise CommandExecutionError(f"the registry refused this node's user ({_auth()[0]}) at {url}")
     return reply.status_code == 200

@@ -80,27 +80,23 @@ def _tag(version: Any) -> str:
 
 
 def _pillar() -> dict[str, Any]:
-    """The master's pillar, once the topology validates, with each environment's app secret."""
+    """The master's pillar, once the topology validates, with the site's secrets."""
     verdict = __salt__["cluster.validate"]()
     if verdict.get("retcode"):
         raise Refused(verdict["comment"])
-    return _with_app_secrets(__salt__["pillar.show_pillar"]())
+    return _with_site_secrets(__salt__["pillar.show_pillar"]())
 
 
-def _with_app_secrets(pillar: dict[str, Any]) -> dict[str, Any]:
-    """Each environment's app secret, which no node receives (pillar/secrets.sls), from the site's store."""
-    if "app" not in pillar:
-        return pillar
-    environments = pillar["app"].setdefault("environments", {})
+def _with_site_secrets(pillar: dict[str, Any]) -> dict[str, Any]:
+    """
+    Every secret from the site's store at its pillar key: each environment's app secret, which
+    no node receives (pillar/secrets.sls), and the credentials Marathon and Mesos ask of us.
+    """
     try:
         store = __utils__["site_secrets.load"](__opts__["site_secrets_file"])
-        for env in (pillar.get("platform") or {}).get("environments") or []:
-            environments.setdefault(env, {})["secret_key"] = __utils__["site_secrets.value"](
-                store, "app_secret_key", env
-            )
+        return __utils__["site_secrets.for_runners"](pillar, store)
     except (KeyError, SaltInvocationError) as exc:
         raise Refused(str(exc)) from exc
-    return pillar
 
 
 def _env_agents(pillar: dict[str, Any], env: str) -> list[str]:
@@ -418,7 +414,7 @@ def deploy(
     try:
         if not env:
             raise Refused("say which environment: salt-run app.deploy env=<env>")
-        pillar = _with_app_secrets(copy.deepcopy(pillar)) if pillar else _pillar()
+        pillar = _with_site_secrets(pillar) if pillar else _pillar()
         app = _cmd("apps.settings", pillar=pillar)
         _env_agents(pillar, env)
         count = _instances(app, env, instances)

@@ -18,6 +18,16 @@ from salt.exceptions import SaltInvocationError
 log = logging.getLogger(__name__)
 
 
+# Secrets whose users keep the old value where a new pillar value cannot reach it.
+NOT_BY_PILLAR = {
+    "consul-keyring": "Consul keeps its gossip key in each agent's keyring and ignores a new `encrypt` "
+    "(rotation needs `consul keyring`, not built yet, see README)",
+    "zookeeper-acl": "the znodes belong to the digest that created them, so a new password would lock "
+    "its daemons out of their own state (rotation needs their ACLs reset by ZooKeeper's super user "
+    "first, not built yet, see README)",
+}
+
+
 def _progress(message: str) -> None:
     log.info(message)
     with contextlib.suppress(NameError):  # outside a runner job (unit tests) there is no event bus
@@ -82,13 +92,12 @@ def secrets(rotate: str | None = None) -> dict[str, Any]:
         if not chosen:
             known = ", ".join(sorted({s.name for s in catalog} | {s.key for s in catalog}))
             return _fail(result, f"no secret {rotate!r} in pillar secrets; known: {known}; nothing was changed")
-        refused = sorted({s.name for s in chosen if s.applied_by == "consul-keyring"})
+        refused = sorted({s for s in chosen if s.applied_by in NOT_BY_PILLAR}, key=lambda s: s.name)
         if refused:
             return _fail(
                 result,
-                f"{', '.join(refused)} cannot be rotated by pillar: Consul keeps its gossip key in each "
-                "agent's keyring and ignores a new `encrypt` (rotation needs `consul keyring`, not built "
-                "yet, see README); nothing was changed",
+                f"{refused[0].name} cannot be rotated by pillar: {NOT_BY_PILLAR[refused[0].applied_by]}; "
+                "nothing was changed",
             )
         try:
             _check_rotation(chosen)
@@ -100,6 +109,9 @@ def secrets(rotate: str | None = None) -> dict[str, Any]:
         if secret in chosen or not entry.get("value"):
             state = "rotated" if entry.get("value") else "generated"
             store[secret.key] = entry = __utils__["site_secrets.new_entry"](secret)
+            changed.append(secret)
+        elif __utils__["site_secrets.complete"](secret, entry):
+            state = "hashed"
             changed.append(secret)
         else:
             state = "kept"

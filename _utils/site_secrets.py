@@ -9,6 +9,7 @@ Shared by the ``site_secrets`` ext_pillar (what each minion gets) and the ``site
 from __future__ import annotations
 
 import base64
+import copy
 import datetime
 import os
 import secrets
@@ -21,6 +22,8 @@ import salt.utils.yaml
 from salt.exceptions import SaltInvocationError
 
 KINDS = ("gossip_key", "password", "token")
+# What a secret's users may receive in its place: a check value, stored beside it.
+HASH_KINDS = ("bcrypt",)
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 DEFAULT_PASSWORD_LENGTH = 24
 
@@ -36,6 +39,10 @@ class Secret(NamedTuple):
     length: int
     roles: tuple[str, ...]
     applied_by: str  # how a rotated value reaches its users: highstate, app.deploy, consul-keyring
+    # Where the value's hash goes (the checking side, e.g. the registry's htpasswd), and to whom.
+    hash_pillar_path: str = ""
+    hash_kind: str = ""
+    hash_roles: tuple[str, ...] = ()
 
 
 def catalog(pillar: dict[str, Any]) -> list[Secret]:
@@ -50,6 +57,9 @@ def catalog(pillar: dict[str, Any]) -> list[Secret]:
             problems.append(f"secrets:{name}:kind is {kind!r}; it must be one of {', '.join(KINDS)}")
         if not path:
             problems.append(f"secrets:{name}:pillar is missing: the pillar key the value goes to")
+        hashed = spec.get("hash") or {}
+        if hashed and (hashed.get("kind") not in HASH_KINDS or not hashed.get("pillar")):
+            problems.append(f"secrets:{name}:hash needs a pillar key and a kind, one of {', '.join(HASH_KINDS)}")
         per_env = spec.get("per") == "environment"
         if per_env != ("{env}" in path):
             problems.append(f"secrets:{name}: a per-environment secret needs {{env}} in its pillar path, and only one")
@@ -64,6 +74,9 @@ def catalog(pillar: dict[str, Any]) -> list[Secret]:
                     length=int(spec.get("length") or DEFAULT_PASSWORD_LENGTH),
                     roles=tuple(spec.get("roles") or ()),
                     applied_by=str(spec.get("applied_by") or "highstate"),
+                    hash_pillar_path=str(hashed.get("pillar") or "").replace("{env}", str(env)),
+                    hash_kind=str(hashed.get("kind") or ""),
+                    hash_roles=tuple(hashed.get("roles") or ()),
                 )
             )
     if problems:
@@ -78,6 +91,21 @@ def generate(secret: Secret) -> str:
     if secret.kind == "password":
         return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(secret.length))
     return secrets.token_urlsafe(32)
+
+
+def hash_of(secret: Secret, value: str) -> str:
+    """The check value a secret's verifier keeps (bcrypt: what `htpasswd -B` writes)."""
+    import bcrypt  # the master's only (requirements/master.txt)
+
+    return bcrypt.hashpw(value.encode(), bcrypt.gensalt()).decode()
+
+
+def complete(secret: Secret, entry: dict[str, str]) -> bool:
+    """Add a missing hash to a stored value (a store written before the catalog hashed it)."""
+    if secret.hash_kind and entry.get("value") and not entry.get("hash"):
+        entry["hash"] = hash_of(secret, entry["value"])
+        return True
+    return False
 
 
 def load(path: str) -> dict[str, dict[str, str]]:
@@ -107,7 +135,9 @@ def save(path: str, store: dict[str, dict[str, str]]) -> None:
 
 def new_entry(secret: Secret) -> dict[str, str]:
     created = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
-    return {"value": generate(secret), "created": created}
+    entry = {"value": generate(secret), "created": created}
+    complete(secret, entry)
+    return entry
 
 
 def receives(secret: Secret, node: dict[str, Any]) -> bool:
@@ -140,13 +170,18 @@ def for_node(minion_id: str, pillar: dict[str, Any], store: dict[str, dict[str, 
     otherwise be what a site runs with) and a secret the store does not hold yet.
     """
     wanted = catalog(pillar)
-    preset = sorted(s.pillar_path for s in wanted if _lookup(pillar, s.pillar_path) not in (None, ""))
+    paths = [s.pillar_path for s in wanted] + [s.hash_pillar_path for s in wanted if s.hash_pillar_path]
+    preset = sorted(path for path in paths if _lookup(pillar, path) not in (None, ""))
     if preset:
         raise SaltInvocationError(
             f"{', '.join(preset)} set in SLS pillar; secrets come only from this site's store "
             "(salt-run site.secrets generates them): remove the value from pillar"
         )
-    missing = sorted(s.key for s in wanted if not (store.get(s.key) or {}).get("value"))
+    missing = sorted(
+        s.key
+        for s in wanted
+        if not (store.get(s.key) or {}).get("value") or (s.hash_kind and not store[s.key].get("hash"))
+    )
     if missing:
         raise SaltInvocationError(f"no value yet for secret(s) {', '.join(missing)}: run `salt-run site.secrets`")
     node = ((pillar.get("platform") or {}).get("nodes") or {}).get(minion_id)
@@ -154,7 +189,23 @@ def for_node(minion_id: str, pillar: dict[str, Any], store: dict[str, dict[str, 
     for secret in wanted:
         if node and receives(secret, node):
             result = salt.utils.dictupdate.merge(result, _nest(secret.pillar_path, store[secret.key]["value"]))
+        if node and secret.hash_kind and receives(secret._replace(roles=secret.hash_roles), node):
+            result = salt.utils.dictupdate.merge(result, _nest(secret.hash_pillar_path, store[secret.key]["hash"]))
     return result
+
+
+def for_runners(pillar: dict[str, Any], store: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """
+    ``pillar`` with every secret at its pillar key, for the master's runners: they deploy the
+    app (whose secrets no node receives) and sign in to Marathon and Mesos. Used in the
+    master's own process; never sent to a minion.
+    """
+    secrets_pillar: dict[str, Any] = {}
+    for secret in catalog(pillar):
+        secrets_pillar = salt.utils.dictupdate.merge(
+            secrets_pillar, _nest(secret.pillar_path, value(store, secret.name, secret.env))
+        )
+    return salt.utils.dictupdate.merge(copy.deepcopy(pillar), secrets_pillar)
 
 
 def value(store: dict[str, dict[str, str]], name: str, env: str | None = None) -> str:

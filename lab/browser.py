@@ -60,7 +60,13 @@ def screenshot(url: str, path: pathlib.Path, size: str = "1280,860") -> None:
 if __name__ == "__main__":
     platform = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
     master = platform["nodes"]["mm1"]["ip"]
+    # Both pages ask HTTP Basic: the runners' credentials, from the site's store.
+    store = yaml.safe_load((REPO / ".salt" / "secrets.yaml").read_text())["secrets"]
+    logins = {
+        "mesos": f"operator:{store['mesos_operator_secret']['value']}",
+        "marathon": f"platform:{store['marathon_http_password']['value']}",
+    }
     for name, port in (("mesos", 5050), ("marathon", 8080)):
         target = REPO / "docs" / "screenshots" / f"{name}.png"
-        screenshot(f"http://{master}:{port}/", target)
+        screenshot(f"http://{logins[name]}@{master}:{port}/", target)
         print(target.relative_to(REPO))

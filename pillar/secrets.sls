@@ -29,3 +29,58 @@ secrets:
     roles: []
     # app.redeploy: the version the environment runs, with the new secret.
     applied_by: app.deploy
+  # Mesos principals (CRAM-MD5 for frameworks and agents, HTTP Basic on the endpoints): the
+  # masters list them all in --credentials; each daemon holds only its own.
+  mesos_marathon_secret:
+    # Marathon registers as a framework with it.
+    pillar: mesos:credentials:marathon
+    kind: password
+    roles: [mesos-master, marathon]
+  mesos_agent_secret:
+    # Agents register with it, and their own endpoints accept it (the nodes' health checks).
+    pillar: mesos:credentials:agent
+    kind: password
+    roles: [mesos-master, mesos-agent]
+  mesos_operator_secret:
+    # The runners' and the masters' health checks' HTTP principal on the masters' endpoints.
+    pillar: mesos:credentials:operator
+    kind: password
+    roles: [mesos-master]
+  marathon_http_password:
+    # HTTP Basic on every Marathon endpoint, /ping included: the runners and health checks.
+    pillar: marathon:http_password
+    kind: password
+    roles: [marathon]
+  # ZooKeeper digests: the masters' and the Marathons' znodes are theirs alone (Mesos leaves
+  # its election world-readable, so agents find the leader without a credential).
+  # Each znode's ACL names the digest that created it.
+  zookeeper_mesos_password:
+    pillar: mesos:zk_password
+    kind: password
+    roles: [mesos-master]
+    applied_by: zookeeper-acl
+  zookeeper_marathon_password:
+    pillar: marathon:zk_password
+    kind: password
+    roles: [marathon]
+    applied_by: zookeeper-acl
+  # Registry users (HTTP Basic over TLS): the registry holds only their bcrypt hashes
+  # (htpasswd -B), each client only its own password.
+  registry_builder_password:
+    # The image builder pushes and reads tags.
+    pillar: registry:clients:builder
+    kind: password
+    roles: [image-builder]
+    hash:
+      pillar: registry:htpasswd:builder
+      kind: bcrypt
+      roles: [registry]
+  registry_pull_password:
+    # Every node whose Docker engine pulls the platform's images: app tasks, nginx, registrator.
+    pillar: registry:clients:pull
+    kind: password
+    roles: [mesos-agent, lb, registrator]
+    hash:
+      pillar: registry:htpasswd:pull
+      kind: bcrypt
+      roles: [registry]

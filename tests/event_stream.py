@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import json
@@ -21,8 +22,11 @@ class EventStream:
     names through ``resolve`` (fqdn -> address; the tests' hosts have no DNS for the nodes).
     """
 
-    def __init__(self, base: str, query: str = "", resolve: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, base: str, query: str = "", resolve: dict[str, str] | None = None, auth: tuple[str, str] | None = None
+    ) -> None:
         self.redirects: list[str] = []
+        self.auth = auth
         self._open(base, f"/v2/events{query}")
         if self.status in (301, 302, 307, 308):
             location = urllib.parse.urlsplit(self.headers["Location"])
@@ -39,7 +43,10 @@ class EventStream:
     def _open(self, base: str, target: str) -> None:
         host, port = base.removeprefix("http://").split(":")
         self.connection = http.client.HTTPConnection(host, int(port), timeout=30)
-        self.connection.request("GET", target, headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"})
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        if self.auth:
+            headers["Authorization"] = "Basic " + base64.b64encode(":".join(self.auth).encode()).decode()
+        self.connection.request("GET", target, headers=headers)
         self.response = self.connection.getresponse()
         self.status, self.headers = self.response.status, self.response.headers
 

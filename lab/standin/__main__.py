@@ -6,7 +6,8 @@
     python3 -m standin exportfs -ra          (the lab's nfs-kernel-server: /etc/exports to NFS-Ganesha)
 
 Flags are read as the vendors' daemons read them (flags.py), environment included, and refused
-with their messages and exit codes: 1 for Mesos, 112 for Marathon.
+with their messages and exit codes: 1 for Mesos, 112 for Marathon. So are the files the
+authentication flags name (auth.py): a credentials file Mesos cannot read or parse stops it.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ import sys
 import threading
 from typing import Any
 
-from . import exportfs, flags
+from . import auth, exportfs, flags
 from .agent import Agent, parse_attributes, parse_resources
 from .marathon_server import MarathonServer, libprocess_ip
 from .mesos_master import MesosMaster
-from .store import open_store
+from .store import open_store, parse_zk_url
 
 log = logging.getLogger("standin")
 
@@ -62,20 +63,62 @@ def systemd_hierarchy_error(values: dict[str, Any]) -> str | None:
     return None
 
 
-def credentials_error(values: dict[str, Any]) -> str | None:
-    """The master's start-up checks of --credentials (flags.md §2): HTTP auth needs them, and not empty."""
-    http_auth = values["authenticate_http_readonly"] or values["authenticate_http_readwrite"]
-    if not values["credentials"]:
-        if http_auth:
-            return "No credentials provided for the default 'basic' HTTP authenticator"
-        return None
+def check_zk_urls(values: dict[str, Any], *names: str) -> None:
+    """Refuse at start a zk:// flag whose credential the daemons would misread (store.py); the
+    message is the stand-in's, and names no password."""
+    for name in names:
+        if (values[name] or "").startswith("zk://"):
+            try:
+                parse_zk_url(values[name])
+            except ValueError as ex:
+                raise flags.FlagError(f"--{name}: {ex}") from None
+
+
+def master_credentials(values: dict[str, Any]) -> dict[str, str] | None:
+    """--credentials as the master loads them at start (flags.md §2): readable, parsable, not empty,
+    and there when HTTP authentication is on; FlagError with Mesos' message otherwise."""
     try:
-        text = pathlib.Path(values["credentials"]).read_text()
-    except OSError as ex:
-        return f"Failed to read credentials file '{values['credentials']}': {ex.strerror}"
-    if not text.strip():
-        return f"Empty credentials file '{values['credentials']}': it must contain at least one credential"
-    return None
+        credentials = auth.read_credentials(values["credentials"], "credentials") if values["credentials"] else None
+    except auth.CredentialsError as ex:
+        raise flags.FlagError(str(ex)) from None
+    problem = auth.http_auth_error("mesos-master", values, credentials)
+    if problem:
+        raise flags.FlagError(problem)
+    return credentials
+
+
+def agent_credentials(values: dict[str, Any]) -> tuple[tuple[str, str] | None, dict[str, str] | None]:
+    """The agent's --credential and --http_credentials, checked at start as Mesos' agent checks them."""
+    try:
+        credential = auth.read_credential(values["credential"]) if values["credential"] else None
+        http_credentials = (
+            auth.read_credentials(values["http_credentials"], "http_credentials")
+            if values["http_credentials"]
+            else None
+        )
+    except auth.CredentialsError as ex:
+        raise flags.FlagError(str(ex)) from None
+    problem = auth.http_auth_error("mesos-agent", values, http_credentials)
+    if problem:
+        raise flags.FlagError(problem)
+    return credential, http_credentials
+
+
+def marathon_credential(values: dict[str, Any]) -> tuple[str, str] | None:
+    """--mesos_authentication's principal and secret (MarathonSchedulerDriver): the secret file read
+    byte for byte, a trailing newline included; no principal, no credential."""
+    principal = values["mesos_authentication_principal"]
+    if not values["mesos_authentication"] or not principal:
+        return None
+    secret = values["mesos_authentication_secret"]
+    if secret is None and values["mesos_authentication_secret_file"]:
+        path = values["mesos_authentication_secret_file"]
+        try:
+            secret = pathlib.Path(path).read_bytes().decode("utf-8", errors="replace")
+        except OSError as ex:
+            # Marathon fails creating its driver; the message is the stand-in's.
+            raise flags.FlagError(f"Cannot read --mesos_authentication_secret_file {path}: {ex.strerror}") from None
+    return principal, secret or ""
 
 
 def mesos_master(argv: list[str], environ: dict[str, str]) -> MesosMaster:
@@ -84,17 +127,18 @@ def mesos_master(argv: list[str], environ: dict[str, str]) -> MesosMaster:
         raise flags.FlagError("Need to specify --quorum for replicated log based registry when using ZooKeeper")
     if values["work_dir"] is None:
         raise flags.FlagError("--work_dir needed for replicated log based registry")
-    credentials_problem = credentials_error(values)
-    if credentials_problem:
-        raise flags.FlagError(credentials_problem)
+    check_zk_urls(values, "zk")
+    credentials = master_credentials(values)
     pathlib.Path(values["work_dir"]).mkdir(parents=True, exist_ok=True)
     return MesosMaster(
-        open_store(values["zk"]),
+        # Mesos' ACL with a credential in --zk: world-readable, so agents and Marathon find the leader.
+        open_store(values["zk"], world_read=True),
         hostname=_hostname(values),
         ip=_ip(values, environ),
         port=values["port"],
         bind_ip="0.0.0.0",
         flags=values,
+        credentials=credentials,
     )
 
 
@@ -103,6 +147,8 @@ def mesos_agent(argv: list[str], environ: dict[str, str]) -> Agent:
     problem = systemd_hierarchy_error(values)
     if problem:
         raise flags.FlagError(problem)
+    check_zk_urls(values, "master")
+    credential, http_credentials = agent_credentials(values)
     pathlib.Path(values["work_dir"]).mkdir(parents=True, exist_ok=True)
     master = values["master"]
     return Agent(
@@ -116,11 +162,15 @@ def mesos_agent(argv: list[str], environ: dict[str, str]) -> Agent:
         bind_ip="0.0.0.0",
         switch_user=values["switch_user"],
         flags=values,
+        credential=credential,
+        http_credentials=http_credentials,
     )
 
 
 def marathon(argv: list[str], environ: dict[str, str]) -> MarathonServer:
     values = flags.parse_marathon(argv, environ)
+    check_zk_urls(values, "zk", "master")
+    mesos_credential = marathon_credential(values)
     hostname = values["hostname"] or socket.getfqdn()
     return MarathonServer(
         open_store(values["zk"]),
@@ -135,6 +185,9 @@ def marathon(argv: list[str], environ: dict[str, str]) -> MarathonServer:
         zk=values["zk"],
         framework_name=values["framework_name"],
         draining_seconds=values["draining_seconds"] if values["maintenance_mode"] else None,
+        http_credentials=values["http_credentials"],
+        mesos_credential=mesos_credential,
+        principal=values["mesos_authentication_principal"],
     )
 
 

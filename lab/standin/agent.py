@@ -1,24 +1,38 @@
 """The per-agent daemon: Mesos agent's /state, and a private JSON API that runs tasks in Docker.
 
-The master (scheduler.py) launches, kills and lists tasks here; each task is one container on
-the local Docker engine, named after the task id and labelled with it and with this agent's id,
-so that several agents may share one engine (in tests) and each sees only its own containers.
+Marathon's scheduler (scheduler.py) launches, kills and lists tasks here, at /standin/tasks*, where
+a real agent would take them from the master over libprocess; each task is one container on the
+local Docker engine, named after the task id and labelled with it and with this agent's id, so
+that several agents may share one engine (in tests) and each sees only its own containers.
+
+That private API is the stand-in's internal wire, and not open to the network: each agent draws a
+random launch token at start, registers with it, and the master hands it only to registered
+frameworks, in their offers. /standin/tasks* answers 401 to any request without
+`Authorization: Bearer <token>`, whatever the flags.
+
+Mesos' authentication flags: --credential (a principal and secret) goes with every registration,
+and a refusal is logged once and retried. --http_credentials with --authenticate_http_readonly /
+--authenticate_http_readwrite put HTTP Basic on the endpoints of each realm, as the master does.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import pathlib
 import pwd
 import re
+import secrets
 import threading
+import time
 import uuid
 from typing import Any
 
 import requests
 
-from . import MESOS_VERSION, web
+from . import MESOS_VERSION, auth, web
 from .flags import flag_texts
 from .store import MesosMasters
 
@@ -30,6 +44,10 @@ LABEL_APP = "standin.app-id"
 LABEL_VERSION = "standin.app-version"
 LABEL_GRACE = "standin.kill-grace-seconds"
 REGISTER_SECONDS = 2.0
+# The realms of the agent's endpoints (src/slave/slave.cpp routes; /metrics/snapshot is libprocess').
+READONLY_ENDPOINTS = {"/state", "/state.json", "/flags", "/monitor/statistics", "/containers", "/containerizer/debug",
+                      "/metrics/snapshot"}  # fmt: skip
+READWRITE_ENDPOINTS = {"/api/v1"}
 
 
 def parse_resources(text: str) -> dict[str, Any]:
@@ -127,6 +145,8 @@ class Agent:
         bind_ip: str | None = None,
         switch_user: bool = True,
         flags: dict[str, Any] | None = None,
+        credential: tuple[str, str] | None = None,
+        http_credentials: dict[str, str] | None = None,
     ) -> None:
         self.ip = ip
         self.hostname = hostname
@@ -147,6 +167,17 @@ class Agent:
         self.server: web.Server | None = None
         # Set while the master says this machine is down for maintenance: it runs nothing.
         self.machine_down = False
+        # --credential: (principal, secret) sent with every registration.
+        self.credential = credential
+        self.launch_token = secrets.token_urlsafe(32)
+        self.http_auth = auth.HttpAuthentication(
+            "mesos-agent",
+            self.flags,
+            http_credentials,
+            {"readonly": READONLY_ENDPOINTS, "readwrite": READWRITE_ENDPOINTS},
+        )
+        self._refusals = auth.RefusalLog(log)
+        self.started_at = time.monotonic()
 
     @property
     def docker(self) -> Any:
@@ -182,13 +213,24 @@ class Agent:
     def _register_loop(self) -> None:
         # Re-registering every few seconds is what makes a restarted or newly elected master
         # know this agent at once; the master's polls are the pings.
+        headers = auth.basic(*self.credential) if self.credential else {}
+        registration = {**self.info(), "launch_token": self.launch_token}
         while not self._stop.is_set():
             try:
                 for address in self._masters.addresses():
                     try:
-                        answer = requests.post(f"http://{address}/standin/agents", json=self.info(), timeout=5)
+                        answer = requests.post(
+                            f"http://{address}/standin/agents", json=registration, headers=headers, timeout=5
+                        )
                     except requests.RequestException:
                         continue
+                    if answer.status_code == 401:
+                        # Mesos' agent exits on a refused authentication (its unit restarts it); this one retries.
+                        self.master = None
+                        self._refusals.refused(
+                            f"master {address} refused the registration: {auth.refusal_message(answer)}"
+                        )
+                        break
                     if answer.ok and answer.json().get("shutdown"):
                         # Its machine is down for maintenance: Mesos shuts the agent and its tasks down.
                         self.machine_down = True
@@ -197,6 +239,7 @@ class Agent:
                         break
                     if answer.ok:
                         self.machine_down = False
+                        self._refusals.accepted()
                         if self.master != address:
                             log.info("registered with master %s as %s", address, self.id)
                         self.master = address
@@ -214,6 +257,16 @@ class Agent:
     # ----------------------------------------------------------------- HTTP
     def handle(self, request: web.Request) -> web.Response:
         path = request.path.rstrip("/") or "/"
+        if path == "/standin/tasks" or path.startswith("/standin/tasks/"):
+            if not auth.bearer_matches(request, self.launch_token):
+                return web.Response(
+                    401, {"message": "the agent's launch token is required"}, {"WWW-Authenticate": "Bearer"}
+                )
+        else:
+            endpoint = path[len("/slave(1)") :] if path.startswith("/slave(1)/") else path
+            refused = self.http_auth.refusal(request, endpoint)
+            if refused:
+                return refused
         if request.method == "GET" and path in ("/state", "/state.json", "/slave(1)/state"):
             return web.Response(200, self.state())
         if path == "/standin/tasks":
@@ -230,6 +283,14 @@ class Agent:
             return web.Response(200, {"version": MESOS_VERSION, "build_user": "lab stand-in"})
         if path == "/flags":
             return web.Response(200, {"flags": self.state()["flags"]})
+        if path == "/metrics/snapshot":
+            return web.Response(
+                200,
+                {
+                    "slave/registered": 1.0 if self.master else 0.0,
+                    "slave/uptime_secs": round(time.monotonic() - self.started_at, 3),
+                },
+            )
         return web.Response(404, {"message": f"no such endpoint {request.method} {path}"})
 
     def state(self) -> dict:
@@ -283,6 +344,17 @@ class Agent:
             )
         return tasks
 
+    def _pull_login(self, image: str) -> dict[str, str] | None:
+        """The login --docker_config holds for the image's registry (Mesos hands it to `docker pull`)."""
+        try:
+            auths = json.loads(self.flags.get("docker_config") or "{}").get("auths") or {}
+            encoded = (auths.get(image.split("/", 1)[0]) or {}).get("auth")
+            username, _, password = base64.b64decode(encoded).decode().partition(":") if encoded else ("", "", "")
+        except (ValueError, AttributeError):
+            log.error("--docker_config is not a Docker config (JSON with auths): pulling without a login")
+            return None
+        return {"username": username, "password": password} if username else None
+
     def _ensure_image(self, image: str, force_pull: bool) -> None:
         import docker.errors
 
@@ -293,7 +365,7 @@ class Agent:
             except docker.errors.ImageNotFound:
                 pass
         try:
-            self.docker.images.pull(image)
+            self.docker.images.pull(image, auth_config=self._pull_login(image))
         except docker.errors.APIError:
             # Like the docker containerizer with a cached image: a failed forced pull still runs it.
             self.docker.images.get(image)

@@ -4,7 +4,8 @@ Mesos 1.11 (stout, ../shared/reference/mesos/flags.md §1): `--name=value` on th
 `MESOS_NAME` in the environment; the command line wins over the environment; an unknown flag on the
 command line, a flag given twice, a bad boolean or a missing required flag is an error (exit 1).
 Marathon 1.11 (§4): `MARATHON_NAME=value` becomes `--name value` ahead of the command line, an
-empty value a bare `--name`; an unknown flag or a missing `--master` is an error (exit 112).
+empty value a bare `--name`; an unknown flag, a missing `--master` or a broken rule between flags
+(MarathonConf's dependsOnAll, mutuallyExclusive) is an error (exit 112).
 """
 
 from __future__ import annotations
@@ -228,7 +229,26 @@ def parse_marathon(argv: list[str], environ: dict[str, str] | None = None) -> di
             if flag.required:
                 raise FlagError(f"[scallop] Error: Required option '{name}' not found")
             values[name] = flag.default
+    _check_marathon_rules(values)
+    if values["http_credentials"] is None:
+        # HttpConf's default for --http_credentials.
+        values["http_credentials"] = (os.environ if environ is None else environ).get("MESOSPHERE_HTTP_CREDENTIALS")
     return values
+
+
+def _check_marathon_rules(values: dict[str, Any]) -> None:
+    """MarathonConf's rules between flags, with Scallop 3.3's messages."""
+    # dependsOnAll(mesosAuthentication, principal); checked here for the toggle on only.
+    if values["mesos_authentication"] and values["mesos_authentication_principal"] is None:
+        raise FlagError(
+            "[scallop] Error: When specifying 'mesos_authentication', all of the following options must also be "
+            "provided: mesos_authentication_principal"
+        )
+    if values["mesos_authentication_secret"] is not None and values["mesos_authentication_secret_file"] is not None:
+        raise FlagError(
+            "[scallop] Error: There should be only one or zero of the following options: "
+            "mesos_authentication_secret, mesos_authentication_secret_file"
+        )
 
 
 def flag_texts(flags: dict[str, Any]) -> dict[str, str]:

@@ -14,8 +14,9 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 LEADERSHIP_POLL_SECONDS = 0.5
-PROXIED_HEADERS = ("content-type", "accept")
-RETURNED_HEADERS = ("Content-Type", "Location", "Marathon-Deployment-Id")
+# The client's credentials go along: the leader checks them again, as Mesos' and Marathon's leaders do.
+PROXIED_HEADERS = ("content-type", "accept", "authorization")
+RETURNED_HEADERS = ("Content-Type", "Location", "Marathon-Deployment-Id", "WWW-Authenticate")
 
 
 class Elected:
@@ -100,7 +101,7 @@ class Elected:
                 self.on_deposed()
 
     def proxy(self, request: web.Request) -> web.Response:
-        """Forward a request to the leader and hand back its answer."""
+        """Forward a request to the leader and hand back its answer (the caller has authenticated it)."""
         leader = self.store.leader()
         if not leader or leader.get(self.port_kind) == self.member()[self.port_kind]:
             return web.Response(503, {"message": "Could not determine the current leader"})

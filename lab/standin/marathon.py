@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import VERSION, groups, pages, validation, web
 from .scheduler import ApiError, app_not_found
+from .store import redacted
 
 if TYPE_CHECKING:
     from .marathon_server import MarathonServer
@@ -280,11 +281,12 @@ def info(master: MarathonServer) -> dict:
         "frameworkId": master.framework_id,
         "marathon_config": {
             "hostname": master.hostname,
-            "master": master.mesos_url(),
+            "master": redacted(master.mesos_url()),
             "mesos_role": None,
             "mesos_user": master.mesos_user,
             "task_launch_timeout": 300000,
         },
-        "zookeeper_config": {"zk": master.zk or "", "zk_timeout": 10000},
+        # Marathon's InfoResource shows both URLs redacted: zk://xxxxxxxx:xxxxxxxx@hosts/path.
+        "zookeeper_config": {"zk": redacted(master.zk or ""), "zk_timeout": 10000},
         "http_config": {"http_port": master.port, "https_port": 8443},
     }

@@ -8,6 +8,12 @@ agents that master offers.
 
 Where real Marathon fails, this fails too: a scheduler whose libprocess address is loopback
 never registers with a remote master (libmesos refuses), so no task ever starts.
+
+Authentication as Marathon's flags have it (auth.py): --http_credentials user:password puts HTTP
+Basic on every path of every instance, /ping included, a non-leader checking before it forwards;
+a value not of that form is only logged, and Marathon runs open, as 1.11 does. With
+--mesos_authentication the registration carries the principal and secret; a master's refusal is
+logged once and retried, and without its offers nothing is launched.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import uuid
 
 import requests
 
-from . import web
+from . import auth, web
 from .events import EventBus
 from .leadership import Elected
 from .marathon import MarathonApi, info, ping
@@ -65,6 +71,9 @@ class MarathonServer(Elected):
         zk: str | None = None,
         framework_name: str = "marathon",
         draining_seconds: float | None = 0,
+        http_credentials: str | None = None,
+        mesos_credential: tuple[str, str] | None = None,
+        principal: str | None = None,
     ) -> None:
         super().__init__(store, hostname, ip, port, bind_ip)
         self.master = master  # --master: zk://.../mesos or host:port[,host:port]
@@ -82,6 +91,17 @@ class MarathonServer(Elected):
         self.marathon_api = MarathonApi(self)
         self._masters = MesosMasters(master)
         self._refused_logged = False
+        try:
+            # --http_credentials: (user, password), or None: open.
+            self.http_credentials = auth.marathon_http_credentials(http_credentials)
+        except ValueError as ex:
+            log.error(ex)  # and Marathon 1.11 serves without authentication
+            self.http_credentials = None
+        # --mesos_authentication's (principal, secret), sent with every registration; None: not authenticating.
+        self.mesos_credential = mesos_credential
+        # --mesos_authentication_principal: the FrameworkInfo's principal, authenticating or not.
+        self.principal = principal
+        self._refusals = auth.RefusalLog(log)
 
     def start(self) -> MarathonServer:
         super().start()
@@ -159,13 +179,23 @@ class MarathonServer(Elected):
                 "hostname": self.hostname,
                 "webui_url": f"http://{self.hostname}:{self.port}",
                 "tasks": scheduler.mesos_tasks(self.framework_id),
+                **({"principal": self.principal} if self.principal else {}),
             }
+            headers = auth.basic(*self.mesos_credential) if self.mesos_credential else {}
             try:
-                answer = self.http.post(f"http://{address}/standin/frameworks", json=body, timeout=5)
+                answer = self.http.post(f"http://{address}/standin/frameworks", json=body, headers=headers, timeout=5)
+                if answer.status_code == 401:
+                    # Marathon's driver aborts ("Master refused authentication") and Marathon restarts; this retries.
+                    self._refusals.refused(
+                        f"mesos-master {address} refused the registration: {auth.refusal_message(answer)}"
+                    )
+                    return
                 answer.raise_for_status()
             except requests.RequestException as ex:
                 log.debug("mesos-master %s: %s", address, ex)
                 continue
+            if self._refusals.accepted():
+                log.info("registered with mesos-master %s again", address)
             for slave in answer.json()["slaves"]:
                 scheduler.register_agent(
                     {
@@ -176,12 +206,16 @@ class MarathonServer(Elected):
                         "attributes": slave["attributes"],
                         "resources": slave["resources"],
                         "unavailability": slave.get("unavailability"),
+                        "launch_token": slave.get("launch_token"),
                     }
                 )
             return
 
     # ----------------------------------------------------------------- HTTP
     def handle(self, request: web.Request) -> web.Response:
+        if self.http_credentials and not auth.marathon_authenticated(request, *self.http_credentials):
+            # Jetty's security handler answers before any of Marathon's filters: no leader header.
+            return auth.marathon_unauthorized(request)
         path = request.path.rstrip("/") or "/"
         if path == "/ping":
             response = ping(request)

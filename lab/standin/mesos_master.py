@@ -15,6 +15,16 @@ it answers (Marathon never does, as the real one: its status stays UNKNOWN). A m
 down has its agent shut down (every task killed) and refused, so it runs nothing and gets no
 offers, until /machine/up takes it out of the schedule. The schedule is kept in the store, so a
 new leader has it.
+
+Authentication as Mesos' flags have it (auth.py): --credentials holds the principals and secrets.
+--authenticate_frameworks and --authenticate_agents refuse (401) a registration without them; one
+that offers wrong ones is refused whatever the flags, as a failed CRAM-MD5 handshake is. A
+framework's principal shows in /master/frameworks and /master/state. --authenticate_http_readonly
+and --authenticate_http_readwrite put HTTP Basic on the endpoints of each realm (READONLY_ENDPOINTS,
+READWRITE_ENDPOINTS), with libprocess' 401. A non-leader checks before it forwards.
+
+Each agent registers with a launch token of its own; the master keeps it in memory and hands it
+to registered frameworks only, in their offers, never in an operator view (agent.py).
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ import threading
 import time
 from typing import Any
 
-from . import MESOS_VERSION, pages, web
+from . import MESOS_VERSION, auth, pages, web
 from .agent import described
 from .flags import flag_texts
 from .leadership import Elected
@@ -39,6 +49,15 @@ AGENT_TIMEOUT_SECONDS = 10.0
 # after FRAMEWORK_FORGET_SECONDS.
 FRAMEWORK_TIMEOUT_SECONDS = 5.0
 FRAMEWORK_FORGET_SECONDS = 120.0
+# The realms of the master's endpoints (src/master/master.cpp routes; libprocess puts /metrics/snapshot
+# in the readonly one). At / Mesos serves its web UI's static files, unprotected; the stand-in's page
+# shows the state itself, so it is protected as /state is.
+READONLY_ENDPOINTS = {"/", "/state", "/state.json", "/state-summary", "/slaves", "/frameworks", "/tasks", "/flags",
+                      "/roles", "/maintenance/status", "/metrics/snapshot"}  # fmt: skip
+READWRITE_ENDPOINTS = {"/api/v1", "/maintenance/schedule", "/machine/down", "/machine/up", "/teardown", "/reserve",
+                       "/unreserve", "/create-volumes", "/destroy-volumes", "/weights", "/quota"}  # fmt: skip
+# The stand-in's registrations (libprocess messages in Mesos) and the flag that requires credentials.
+REGISTRATIONS = {"/standin/frameworks": "authenticate_frameworks", "/standin/agents": "authenticate_agents"}
 MAINTENANCE_PATHS = {
     f"{prefix}{path}"
     for prefix in ("", "/master")
@@ -71,10 +90,18 @@ class MesosMaster(Elected):
         bind_ip: str | None = None,
         flags: dict[str, Any] | None = None,
         clock=time.time,
+        credentials: dict[str, str] | None = None,
     ) -> None:
         super().__init__(store, hostname, ip, port, bind_ip)
         self.flags = flags or {}
         self.clock = clock
+        # --credentials: principal -> secret, for registrations and HTTP Basic alike; None without the flag.
+        self.credentials = credentials
+        self.http_auth = auth.HttpAuthentication(
+            "mesos-master", self.flags, credentials, {"readonly": READONLY_ENDPOINTS, "readwrite": READWRITE_ENDPOINTS}
+        )
+        # The last refusal logged per client, so that one retrying every second is logged once.
+        self._refusals: dict[str, str] = {}
         self.lock = threading.Lock()
         self.agents: dict[str, dict] = {}
         self.frameworks: dict[str, dict] = {}
@@ -87,6 +114,15 @@ class MesosMaster(Elected):
 
     def handle(self, request: web.Request) -> web.Response:
         path = request.path.rstrip("/") or "/"
+        endpoint = (path[len("/master") :] or "/") if path == "/master" or path.startswith("/master/") else path
+        refused = self.http_auth.refusal(request, endpoint)
+        if refused:
+            return refused
+        principal = None
+        if request.method == "POST" and endpoint in REGISTRATIONS:
+            principal, refused = self._authenticate(request, endpoint)
+            if refused:
+                return refused
         if path in ("/health", "/master/health"):
             return web.Response(200, None)
         if path in ("/version", "/master/version"):
@@ -112,10 +148,40 @@ class MesosMaster(Elected):
             if request.method == "POST" and path == "/standin/agents":
                 return web.Response(200, self.register_agent(web.parse_json(request)))
             if request.method == "POST" and path == "/standin/frameworks":
-                return web.Response(200, self.register_framework(web.parse_json(request)))
+                return web.Response(200, self.register_framework(web.parse_json(request), principal))
         except (ValueError, KeyError, TypeError) as ex:
             return web.Response(400, {"message": f"bad registration: {ex}"})
         return web.Response(404, {"message": f"no such endpoint {request.method} {path}"})
+
+    # ------------------------------------------------------------- authentication
+    def _authenticate(self, request: web.Request, endpoint: str) -> tuple[str | None, web.Response | None]:
+        """The principal a registration authenticated as (None: none offered, and none required),
+        or the 401 refusing it (Master::authenticate and its checks of the registration)."""
+        kind = "framework" if endpoint == "/standin/frameworks" else "agent"
+        client = f"{kind} at {request.remote}"
+        if "authorization" not in request.headers:
+            if not self.flags.get(REGISTRATIONS[endpoint]):
+                return None, None
+            if kind == "framework":
+                return None, self._refuse(client, f"Framework at {request.remote} is not authenticated")
+            return None, self._refuse(
+                client, f"Refusing registration of agent at {request.remote} because it is not authenticated"
+            )
+        if self.credentials is None:
+            # Mesos' CRAM-MD5 authenticator is not initialised without --credentials.
+            return None, self._refuse(client, "No authenticator available")
+        offered = auth.registration_pair(request)
+        if offered is None or not auth.matches(self.credentials, *offered):
+            return None, self._refuse(client, f"Authentication of {client} was unsuccessful: Invalid credentials")
+        if self._refusals.pop(client, None):
+            log.info("Successfully authenticated principal '%s' at %s", offered[0], request.remote)
+        return offered[0], None
+
+    def _refuse(self, client: str, message: str) -> web.Response:
+        if self._refusals.get(client) != message:
+            log.warning(message)
+            self._refusals[client] = message
+        return web.Response(401, {"message": message})
 
     # ------------------------------------------------------------- operator views
     def redirect(self) -> web.Response:
@@ -298,20 +364,35 @@ class MesosMaster(Elected):
             self.agents[info["id"]] = described(info) | {
                 "registered_time": known["registered_time"] if known else self.clock(),
                 "last_seen": self.clock(),
+                # Kept in memory only (the store is world-readable), and left out of state().
+                "launch_token": info.get("launch_token"),
             }
         if known is None:
             log.info("agent %s at %s:%s registered", info["hostname"], info["ip"], info["port"])
         return {"id": info["id"], "registered": True}
 
-    def register_framework(self, info: dict) -> dict:
-        """A scheduler (re-)registers and reports its tasks; the answer is its offer: the active agents."""
+    def register_framework(self, info: dict, principal: str | None = None) -> dict:
+        """A scheduler (re-)registers and reports its tasks; the answer is its offer: the active agents,
+        with the launch token of each (the one place a token leaves the master)."""
+        framework = {**info, "last_seen": self.clock()}
+        if principal is not None:
+            if info.get("principal") not in (None, principal):
+                raise ValueError(
+                    f"Framework principal '{info['principal']}' does not match authenticated principal '{principal}'"
+                )
+            framework["principal"] = principal
+        elif not info.get("principal"):
+            framework.pop("principal", None)  # Mesos shows FrameworkInfo.principal only when set
         with self.lock:
             if info["id"] not in self.frameworks:
                 log.info("framework %s (%s) registered from %s", info["id"], info["name"], info.get("hostname"))
-            self.frameworks[info["id"]] = {**info, "last_seen": self.clock()}
+            self.frameworks[info["id"]] = framework
+            tokens = {agent_id: agent.get("launch_token") for agent_id, agent in self.agents.items()}
         windows = self._maintenance()["schedule"]["windows"]
         slaves = [
-            slave | _unavailability(windows, slave["hostname"], slave["pid"].rsplit("@", 1)[1].rsplit(":", 1)[0])
+            slave
+            | _unavailability(windows, slave["hostname"], slave["pid"].rsplit("@", 1)[1].rsplit(":", 1)[0])
+            | ({"launch_token": tokens[slave["id"]]} if tokens.get(slave["id"]) else {})
             for slave in self.state()["slaves"]
             if slave["active"]
         ]

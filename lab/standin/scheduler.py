@@ -3,8 +3,9 @@
 Everything it knows lives in the store (apps, app versions, deployments, tasks, agents), so a
 restarted or newly elected leader carries on where the last one stopped; only health results
 are in memory, rebuilt by the next checks, as in Marathon. Agents are driven over their private
-JSON API (agent.py). One lock guards the state; agent and health-check I/O runs in a thread
-pool outside it.
+JSON API (agent.py), with the launch token each one's offer carries; tokens are kept in memory only,
+never in the store, and a new leader has them again with its first offers. One lock guards the
+state; agent and health-check I/O runs in a thread pool outside it.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ class Scheduler:
         # Groups created through /v2/groups: their dependencies, and existence while empty.
         self.groups: dict[str, dict] = {}
         self.agents: dict[str, dict] = {}
+        # agent id -> the launch token of its latest offer (agent.py).
+        self.launch_tokens: dict[str, str] = {}
         self.health: dict[str, list[dict | None]] = {}
         self.next_check: dict[tuple[str, int], float] = {}
         self.checking: set[tuple[str, int]] = set()
@@ -248,10 +251,16 @@ class Scheduler:
             if not known or described(known) != described(agent) or not known.get("active"):
                 self.store.put("agents", agent["id"], agent)
             self.agents[agent["id"]] = agent
+            if info.get("launch_token"):
+                self.launch_tokens[agent["id"]] = info["launch_token"]
             return {"id": agent["id"], "registered": True}
 
     def _agent_url(self, agent: dict, path: str) -> str:
         return f"http://{agent['ip']}:{agent['port']}{path}"
+
+    def _agent_headers(self, agent: dict) -> dict[str, str]:
+        token = self.launch_tokens.get(agent["id"])
+        return {"Authorization": f"Bearer {token}"} if token else {}
 
     def poll_agents(self) -> None:
         """Ask every agent for its containers: the ping, and the source of task states."""
@@ -270,7 +279,9 @@ class Scheduler:
                 self._apply_agent_report(agent["id"], asked_at, reported)
 
     def _get_agent_tasks(self, agent: dict) -> list[dict]:
-        answer = self.http.get(self._agent_url(agent, "/standin/tasks"), timeout=AGENT_TIMEOUT)
+        answer = self.http.get(
+            self._agent_url(agent, "/standin/tasks"), headers=self._agent_headers(agent), timeout=AGENT_TIMEOUT
+        )
         answer.raise_for_status()
         return answer.json()["tasks"]
 
@@ -381,7 +392,9 @@ class Scheduler:
 
     def _kill_on_agent(self, agent: dict, task_id: str) -> bool:
         try:
-            answer = self.http.delete(self._agent_url(agent, f"/standin/tasks/{task_id}"), timeout=60)
+            answer = self.http.delete(
+                self._agent_url(agent, f"/standin/tasks/{task_id}"), headers=self._agent_headers(agent), timeout=60
+            )
         except requests.RequestException as ex:
             log.warning("kill %s on %s failed: %s", task_id, agent["hostname"], ex)
             return False
@@ -573,7 +586,9 @@ class Scheduler:
 
     def _launch_on_agent(self, agent: dict, task_id: str, spec: dict) -> None:
         try:
-            answer = self.http.post(self._agent_url(agent, "/standin/tasks"), json=spec, timeout=300)
+            answer = self.http.post(
+                self._agent_url(agent, "/standin/tasks"), json=spec, headers=self._agent_headers(agent), timeout=300
+            )
             message = "" if answer.ok else answer.text
         except requests.RequestException as ex:
             answer, message = None, str(ex)

@@ -3,25 +3,63 @@
 `ZooKeeperStore` keeps everything under one ZooKeeper path so that a restarted or newly elected
 master finds apps, versions, deployments, tasks and agents where the last leader left them.
 `MemoryStore` is the same interface in a dict, for tests and single-master runs.
+
+A zk:// URL may carry one credential before the hosts, zk://user:pass@h1:2181,h2:2181/path
+(Marathon's ZookeeperConf form, which Mesos' zookeeper::URL reads alike while neither part holds
+a '/' or an '@'; a URL outside that common form is refused, see ZK_URL). With one the client
+authenticates with ZooKeeper's digest scheme and creates every node for its creator only, as
+Marathon does (CREATOR_ALL_ACL), or also world-readable, as Mesos does (EVERYONE_READ_CREATOR_ALL),
+so that agents and Marathon find the leading master without credentials. Without one every node
+is world-open (OPEN_ACL_UNSAFE), as in both. No URL is logged with its password (redacted()).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import urllib.parse
 
 MEMBER_PREFIX = "member_"
 
 
-def parse_zk_url(url: str) -> tuple[str, str]:
-    """zk://h1:2181,h2:2181/standin -> ("h1:2181,h2:2181", "/standin")."""
+# One credential before the hosts, in the form both read alike: Marathon's ZkUrlPattern takes no '@'
+# in the password, and Mesos' zookeeper::URL ends the hosts at the first '/'. No other '@', so that
+# a credential never passes for hosts or a path.
+ZK_URL = re.compile(r"zk://(?:(?P<credential>[^/:@]+:[^/@]+)@)?(?P<hosts>[^/@]*)(?P<path>/[^@]*)?")
+
+
+def _split_zk_url(url: str) -> tuple[str | None, str, str]:
+    """zk://[user:pass@]hosts/path -> (credential or None, hosts, path as given)."""
     if not url.startswith("zk://"):
-        raise ValueError(f"not a zk:// URL: {url}")
-    rest = url[len("zk://") :]
-    hosts, _, path = rest.partition("/")
+        raise ValueError(f"not a zk:// URL: {redacted(url)}")
+    match = ZK_URL.fullmatch(url)
+    if not match:
+        raise ValueError(
+            "a zk:// URL takes one credential, user:password@ before the hosts, "
+            f"with no '/' or '@' in either (and no ':' in the user): {redacted(url)}"
+        )
+    return match["credential"], match["hosts"], match["path"] or ""
+
+
+def parse_zk_url(url: str) -> tuple[str, str]:
+    """zk://[user:pass@]h1:2181,h2:2181/standin -> ("h1:2181,h2:2181", "/standin"), the credential left out."""
+    _, hosts, path = _split_zk_url(url)
     return hosts, "/" + path.strip("/") if path.strip("/") else "/standin"
+
+
+def zk_credential(url: str) -> str | None:
+    """The user:password of zk://user:password@hosts/path, or None."""
+    return _split_zk_url(url)[0]
+
+
+def redacted(url: str) -> str:
+    """A master or ZooKeeper URL fit for logs and answers: what precedes the last '@' hidden, as
+    Marathon's ZkUrl hides a credential (a malformed one is hidden too)."""
+    if not url.startswith("zk://") or "@" not in url:
+        return url
+    return "zk://xxxxxxxx:xxxxxxxx@" + url.rpartition("@")[2]
 
 
 class Store:
@@ -102,15 +140,28 @@ class MemoryStore(Store):
 
 
 class ZooKeeperStore(Store):
-    """Documents as znodes <root>/<kind>/<quoted key>; election by ephemeral sequential nodes."""
+    """Documents as znodes <root>/<kind>/<quoted key>; election by ephemeral sequential nodes.
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    world_read: with a credential in the URL, let anyone read the nodes created (Mesos' ACL);
+    otherwise only their creator may (Marathon's). A reader (create_root False) creates nothing.
+    """
+
+    def __init__(self, url: str, timeout: float = 10.0, world_read: bool = False, create_root: bool = True) -> None:
         from kazoo.client import KazooClient  # only the ZooKeeper store needs kazoo
+        from kazoo.security import CREATOR_ALL_ACL, READ_ACL_UNSAFE
 
         hosts, self.root = parse_zk_url(url)
-        self.client = KazooClient(hosts=hosts, timeout=timeout)
+        credential = zk_credential(url)
+        acl = (CREATOR_ALL_ACL + (READ_ACL_UNSAFE if world_read else [])) if credential else None
+        self.client = KazooClient(
+            hosts=hosts,
+            timeout=timeout,
+            auth_data=[("digest", credential)] if credential else None,
+            default_acl=acl,  # None: kazoo's OPEN_ACL_UNSAFE
+        )
         self.client.start(timeout=timeout)
-        self.client.ensure_path(self.root)
+        if create_root:
+            self.client.ensure_path(self.root)
         self._member_path: str | None = None
         self._member: dict | None = None
         self._lock = threading.Lock()
@@ -234,14 +285,14 @@ class ZooKeeperStore(Store):
             pass
 
 
-def open_store(url: str | None) -> Store:
-    """ZooKeeper store for a zk:// URL, else an in-memory one."""
-    return ZooKeeperStore(url) if url else MemoryStore()
+def open_store(url: str | None, world_read: bool = False) -> Store:
+    """ZooKeeper store for a zk:// URL, else an in-memory one; world_read as ZooKeeperStore's."""
+    return ZooKeeperStore(url, world_read=world_read) if url else MemoryStore()
 
 
 def read_leader(url: str) -> dict | None:
     """The leader's member document, read once (used by agents to find the master)."""
-    store = ZooKeeperStore(url)
+    store = ZooKeeperStore(url, create_root=False)
     try:
         return store.leader()
     finally:
@@ -260,7 +311,8 @@ class MesosMasters:
         if not self.master.startswith("zk://"):
             return [address.removeprefix("http://") for address in self.master.split(",") if address]
         if self._zk is None:
-            self._zk = ZooKeeperStore(self.master)
+            # Reads only: the masters' nodes are world-readable, with a credential in the URL or not.
+            self._zk = ZooKeeperStore(self.master, create_root=False)
         leader = self._zk.leader()
         return [leader["mesos"]] if leader else []
 

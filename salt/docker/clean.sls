@@ -17,6 +17,7 @@ docker-files-absent:
   file.absent:
     - names:
       - {{ docker.config_file }}
+      - {{ docker.client_config }}
       - {{ registry_certs_dir }}
     - require:
       - pkg: docker-package-removed

@@ -2,4 +2,5 @@ include:
   - .package
   - .config
   - .ca
+  - .login
   - .service

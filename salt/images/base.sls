@@ -8,7 +8,7 @@ include:
 images-base-pulled-and-tagged:
   cmd.run:
     - name: docker pull {{ images.base }} && docker tag {{ images.base }} {{ refs.base }}
-    - unless: {{ in_registry('base') | json }}
+    - unless: {{ in_registry('base') }}
     - require:
       - service: docker-service-running
 {%- set made = 'images-base-pulled-and-tagged' %}
@@ -29,7 +29,7 @@ images-base-rootfs-built:
         debootstrap --variant={{ images.variant }} {{ images.suite }} {{ rootfs }} {{ salt['debian.mirror']() }} &&
         rm -f {{ rootfs }}/var/cache/apt/archives/*.deb {{ rootfs }}/etc/apt/sources.list &&
         cp -a /etc/apt/sources.list* {{ rootfs }}/etc/apt/
-    - unless: {{ in_registry('base') | json }}
+    - unless: {{ in_registry('base') }}
     - require:
       - pkg: images-debootstrap-installed
 

@@ -12,7 +12,7 @@ include:
 images-registrator-pulled-and-tagged:
   cmd.run:
     - name: docker pull {{ registrator.image }} && docker tag {{ registrator.image }} {{ refs.registrator }}
-    - unless: {{ in_registry('registrator') | json }}
+    - unless: {{ in_registry('registrator') }}
     - require:
       - service: docker-service-running
 

@@ -16,3 +16,9 @@ marathon-env-file-absent:
     - name: {{ marathon.env_file }}
     - require:
       - pkg: marathon-package-removed
+
+marathon-mesos-secret-file-absent:
+  file.absent:
+    - name: {{ marathon.mesos_secret_file }}
+    - require:
+      - pkg: marathon-package-removed

@@ -1,21 +1,56 @@
 {%- from "marathon/map.jinja" import marathon with context %}
+{%- from "mesos/map.jinja" import mesos with context %}
 {%- set this_node = salt['topology.node']() %}
+{%- set framework_secret = mesos.credentials.get(mesos.framework_principal) %}
+{%- set missing = [] %}
+{%- for key, value in [('marathon:http_password', marathon.get('http_password')),
+                       ('marathon:zk_password', marathon.get('zk_password')),
+                       ('mesos:credentials:' ~ mesos.framework_principal, framework_secret)] if not value %}
+{%-   do missing.append(key) %}
+{%- endfor %}
+{%- if missing %}
+{{ raise('marathon ' ~ grains.id ~ ': no ' ~ missing | join(', ') ~ ' in pillar: run `salt-run site.secrets`') }}
+{%- endif %}
+{#- Marathon takes --http_credentials only as user:password, and a value that does not match
+    just logs an error and runs without authentication: refuse one here instead. #}
+{%- if ':' in marathon.http_user or not marathon.http_user or ':' in marathon.http_password %}
+{{ raise('marathon:http_user must be non-empty and neither it nor marathon:http_password may contain ":" (Marathon would run without authentication)') }}
+{%- endif %}
 {%- set flags = salt['slsutil.merge']({
       'master': marathon.master,
       'zk': marathon.zk,
       'hostname': this_node.fqdn,
       'http_port': marathon.http_port,
+      'http_credentials': marathon.http_user ~ ':' ~ marathon.http_password,
+      'mesos_authentication': true,
+      'mesos_authentication_principal': mesos.framework_principal,
+      'mesos_authentication_secret_file': marathon.mesos_secret_file,
     }, marathon.flags, strategy='recurse') %}
 include:
   - .package
+
+marathon-mesos-secret-file-managed:
+  file.managed:
+    - name: {{ marathon.mesos_secret_file }}
+    - contents: {{ framework_secret | json }}
+    # Read raw by Marathon: a newline would be part of the secret.
+    - contents_newline: false
+    - user: root
+    - group: {{ marathon.group }}
+    - mode: "0640"
+    - makedirs: true
+    - show_changes: false
+    - require:
+      - sls: marathon.package
 
 marathon-env-file-managed:
   file.managed:
     - name: {{ marathon.env_file }}
     - source: salt://marathon/files/marathon.default.jinja
     - template: jinja
-    # Read by systemd as root; Marathon's flags will carry credentials.
-    - mode: "0640"
+    # Read by systemd as root; Marathon's flags carry credentials.
+    - mode: "0600"
+    - show_changes: false
     - context:
         flags: {{ flags | json }}
         # libprocess binds the scheduler to what the hostname resolves to; Vagrant's

@@ -9,3 +9,4 @@ marathon-service-running:
     - watch:
       - pkg: marathon-package-installed
       - file: marathon-env-file-managed
+      - file: marathon-mesos-secret-file-managed

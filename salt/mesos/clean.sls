@@ -18,6 +18,7 @@ mesos-config-removed:
   file.absent:
     - names:
       - {{ mesos.zk_file }}
+      - {{ mesos.secrets_dir }}
       - {{ mesos.master.conf_dir }}
       - {{ mesos.agent.conf_dir }}
       - /etc/systemd/system/{{ mesos.agent.service }}.service.d

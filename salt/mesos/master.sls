@@ -2,9 +2,20 @@
 {%- from "mesos/flags.jinja" import flag_files with context %}
 {%- set this_node = salt['topology.node']() %}
 {%- set masters = salt['topology.nodes']('mesos-master') %}
-{#- The masters elect their leader in ZooKeeper, read from the zk file (file:// is read and trimmed). #}
+{%- set principals = [mesos.agent_principal, mesos.framework_principal, mesos.operator_principal] %}
+{%- set missing = principals | reject('in', mesos.credentials) | list %}
+{%- if missing or not mesos.get('zk_password') %}
+{{ raise('mesos master ' ~ grains.id ~ ': no secret for ' ~ (missing + ([] if mesos.get('zk_password') else ['mesos:zk_password'])) | join(', ') ~ ' in pillar: run `salt-run site.secrets`') }}
+{%- endif %}
+{%- set credentials = [] %}
+{%- for principal, secret in mesos.credentials | dictsort %}
+{%-   do credentials.append({'principal': principal, 'secret': secret}) %}
+{%- endfor %}
+{#- The masters elect their leader in ZooKeeper, at the URL with their digest (file:// is read
+    and trimmed, and keeps the password off the command line). #}
 {%- set flags = salt['slsutil.merge']({
-      'zk': 'file://' ~ mesos.zk_file,
+      'zk': 'file://' ~ mesos.secrets_dir ~ '/zk',
+      'credentials': mesos.secrets_dir ~ '/credentials.json',
       'quorum': masters | length // 2 + 1,
       'ip': this_node.ip,
       'hostname': this_node.fqdn,
@@ -12,7 +23,28 @@
 include:
   - .package
   - .zk
+  - .secrets
 {{ flag_files('master', mesos.master.conf_dir, flags) }}
+
+mesos-master-zk-url-file-managed:
+  file.managed:
+    - name: {{ mesos.secrets_dir }}/zk
+    - contents: {{ mesos.master_zk | json }}
+    - mode: "0600"
+    - show_changes: false
+    - require:
+      - file: mesos-secrets-dir-managed
+
+{#- Every principal: frameworks and agents authenticate with one, and HTTP Basic on the
+    master's endpoints checks these too (the master has no --http_credentials). #}
+mesos-master-credentials-file-managed:
+  file.managed:
+    - name: {{ mesos.secrets_dir }}/credentials.json
+    - contents: {{ {'credentials': credentials} | json | json }}
+    - mode: "0600"
+    - show_changes: false
+    - require:
+      - file: mesos-secrets-dir-managed
 {%- for defaults_file in mesos.defaults_files %}
 
 mesos-master-defaults-{{ defaults_file | replace('/etc/default/', '') }}-absent:
@@ -30,6 +62,8 @@ mesos-master-service-running:
       - file: mesos-zk-file-managed
       - file: mesos-master-flag-*
       - file: mesos-master-defaults-*
+      - file: mesos-master-zk-url-file-managed
+      - file: mesos-master-credentials-file-managed
 {%- if 'mesos-agent' not in this_node.roles %}
 
 {#- One package holds both daemons; a master runs no agent, whoever enabled it. #}

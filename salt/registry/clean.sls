@@ -17,5 +17,6 @@ registry-tls-files-absent:
     - names:
       - {{ registry.tls_key }}
       - {{ registry.tls_cert }}
+      - {{ registry.htpasswd_file }}
     - require:
       - service: registry-service-dead

@@ -1,4 +1,7 @@
 {%- from "registry/map.jinja" import registry with context %}
+{%- if not registry.htpasswd %}
+{{ raise('registry ' ~ grains.id ~ ': no registry:htpasswd in pillar (the users\' hashes): run `salt-run site.secrets`') }}
+{%- endif %}
 include:
   - .package
 
@@ -20,5 +23,19 @@ registry-config-file-managed:
         registry: {{ registry | json }}
         node: {{ salt['topology.node']() | json }}
     - mode: "0644"
+    - require:
+      - pkg: registry-package-installed
+
+registry-htpasswd-file-managed:
+  file.managed:
+    - name: {{ registry.htpasswd_file }}
+    - contents: |
+{%- for user, hash in registry.htpasswd | dictsort %}
+        {{ user }}:{{ hash }}
+{%- endfor %}
+    - user: root
+    - group: {{ registry.group }}
+    - mode: "0640"
+    - show_changes: false
     - require:
       - pkg: registry-package-installed

@@ -11,5 +11,6 @@ registry-service-running:
       - file: registry-storage-directory-managed
     - watch:
       - file: registry-config-file-managed
+      - file: registry-htpasswd-file-managed
       - x509: registry-tls-key-managed
       - x509: registry-tls-certificate-managed

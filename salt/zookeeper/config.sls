@@ -17,5 +17,6 @@ zookeeper-config-file-managed:
     - context:
         zookeeper: {{ zookeeper | json }}
         ensemble: {{ salt['topology.nodes']('zookeeper') | json }}
+        address: {{ salt['topology.node']().ip }}
     - require:
       - pkg: zookeeper-package-installed

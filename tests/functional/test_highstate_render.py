@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -121,7 +122,65 @@ def test_masters_share_zookeeper_and_a_majority_quorum(rendered):
 def test_marathon_points_at_mesos_and_its_own_zookeeper_node(rendered):
     defaults = rendered["mm3"].file_content("marathon-env-file-managed")
     assert "MARATHON_MASTER=zk://192.168.33.11:2181,192.168.33.12:2181,192.168.33.13:2181/mesos" in defaults
-    assert "MARATHON_ZK=zk://192.168.33.11:2181,192.168.33.12:2181,192.168.33.13:2181/marathon" in defaults
+    zk_password = SITE_SECRETS["zookeeper_marathon_password"]["value"]
+    hosts = "192.168.33.11:2181,192.168.33.12:2181,192.168.33.13:2181"
+    assert f"MARATHON_ZK=zk://marathon:{zk_password}@{hosts}/marathon\n" in defaults
+
+
+def _secret(name: str) -> str:
+    return SITE_SECRETS[name]["value"]
+
+
+def test_marathon_authenticates_to_mesos_and_asks_http_basic(rendered):
+    node = rendered["mm2"]
+    env = dict(line.split("=", 1) for line in node.file_content("marathon-env-file-managed").splitlines()[1:])
+    assert env["MARATHON_HTTP_CREDENTIALS"] == f"platform:{_secret('marathon_http_password')}"
+    # A boolean is a bare flag: Marathon reads MARATHON_X= as --x.
+    assert env["MARATHON_MESOS_AUTHENTICATION"] == ""
+    assert env["MARATHON_MESOS_AUTHENTICATION_PRINCIPAL"] == "marathon"
+    assert env["MARATHON_MESOS_AUTHENTICATION_SECRET_FILE"] == "/etc/marathon/mesos-secret"
+    secret_file = node.state("marathon-mesos-secret-file-managed")
+    assert secret_file["contents"] == _secret("mesos_marathon_secret")
+    assert secret_file["contents_newline"] is False  # Marathon reads the file raw
+    assert (secret_file["mode"], secret_file["group"], secret_file["show_changes"]) == ("0640", "marathon", False)
+    assert node.state("marathon-env-file-managed")["mode"] == "0600"
+
+
+def test_mesos_masters_list_every_principal_and_agents_hold_only_their_own(rendered):
+    master = rendered["mm1"]
+    credentials = json.loads(master.file_content("mesos-master-credentials-file-managed"))["credentials"]
+    assert {c["principal"]: c["secret"] for c in credentials} == {
+        "agent": _secret("mesos_agent_secret"),
+        "marathon": _secret("mesos_marathon_secret"),
+        "operator": _secret("mesos_operator_secret"),
+    }
+    flags = {
+        flag: master.file_content(f"mesos-master-flag-{flag}-file-managed")
+        for flag in ("authenticate_frameworks", "authenticate_agents", "authenticate_http_readonly",
+                     "authenticate_http_readwrite", "credentials", "zk")
+    }  # fmt: skip
+    assert flags == {
+        "authenticate_frameworks": "true",
+        "authenticate_agents": "true",
+        "authenticate_http_readonly": "true",
+        "authenticate_http_readwrite": "true",
+        "credentials": "/etc/mesos/secrets/credentials.json",
+        "zk": "file:///etc/mesos/secrets/zk",
+    }
+    hosts = "192.168.33.11:2181,192.168.33.12:2181,192.168.33.13:2181"
+    zk_url = master.state("mesos-master-zk-url-file-managed")
+    assert zk_url["contents"] == f"zk://mesos:{_secret('zookeeper_mesos_password')}@{hosts}/mesos"
+    assert (zk_url["mode"], zk_url["show_changes"]) == ("0600", False)
+    assert master.state("mesos-secrets-dir-managed")["mode"] == "0700"
+
+    agent = rendered["ms3"]
+    own = {"principal": "agent", "secret": _secret("mesos_agent_secret")}
+    assert json.loads(agent.file_content("mesos-agent-credential-file-managed")) == own
+    assert json.loads(agent.file_content("mesos-agent-http-credentials-file-managed")) == {"credentials": [own]}
+    for flag, value in (("credential", "/etc/mesos/secrets/credential.json"),
+                        ("http_credentials", "/etc/mesos/secrets/http_credentials.json"),
+                        ("authenticate_http_readonly", "true"), ("authenticate_http_readwrite", "true")):  # fmt: skip
+        assert agent.file_content(f"mesos-agent-flag-{flag}-file-managed") == value
 
 
 def test_consul_servers_bootstrap_three_and_agents_join_them(rendered):
@@ -235,8 +294,12 @@ def test_no_flag_file_repeats_what_the_init_wrapper_passes(rendered):
     --log_dir, from /etc/default/mesos* when they exist: a flag file of the same name makes
     Mesos exit ("Flag 'port' is already loaded") and restart forever. The fork ships no
     /etc/default files and the formula keeps them absent, so zk and master come from flag files,
-    pointing at the one zk file; port and log_dir are never flag files."""
-    wanted = {"master": ("zk", {"port", "log_dir"}), "agent": ("master", {"log_dir"})}
+    the master's at its URL with its ZooKeeper digest, the agent's at the one zk file; port and
+    log_dir are never flag files."""
+    wanted = {
+        "master": ("zk", "file:///etc/mesos/secrets/zk", {"port", "log_dir"}),
+        "agent": ("master", "file:///etc/mesos/zk", {"log_dir"}),
+    }
     for node_id, daemon in (("mm1", "master"), ("ms2", "agent")):
         highstate = rendered[node_id].highstate
         flag_files = {
@@ -244,8 +307,8 @@ def test_no_flag_file_repeats_what_the_init_wrapper_passes(rendered):
             for state_id in highstate
             if state_id.startswith(f"mesos-{daemon}-flag-") and state_id.endswith("-file-managed")
         }
-        finder, never = wanted[daemon]
-        assert flag_files[finder] == "file:///etc/mesos/zk"
+        finder, url_file, never = wanted[daemon]
+        assert flag_files[finder] == url_file
         assert not set(flag_files) & never, (node_id, sorted(flag_files))
         defaults = {
             rendered[node_id].state(i)["name"]: rendered[node_id].state(i)["fun"]
@@ -300,3 +363,34 @@ def test_registrator_finds_the_docker_socket_where_v7_looks_for_it(rendered):
     """registrator v7's DOCKER_HOST defaults to unix:///tmp/docker.sock inside its container."""
     binds = rendered["ms2"].state("registrator-container-running")["binds"]
     assert binds == ["/var/run/docker.sock:/tmp/docker.sock"]
+
+
+def test_the_registry_asks_every_client_for_a_user_and_holds_only_hashes(rendered):
+    registry = rendered["registry"]
+    config = yaml.safe_load(registry.file_content("registry-config-file-managed"))
+    assert config["auth"] == {"htpasswd": {"realm": "platform-registry", "path": "/etc/docker/registry/htpasswd"}}
+    htpasswd = registry.state("registry-htpasswd-file-managed")
+    lines = dict(line.split(":", 1) for line in htpasswd["contents"].split())
+    assert lines == {
+        "builder": SITE_SECRETS["registry_builder_password"]["hash"],
+        "pull": SITE_SECRETS["registry_pull_password"]["hash"],
+    }
+    assert (htpasswd["mode"], htpasswd["group"], htpasswd["show_changes"]) == ("0640", "docker-registry", False)
+
+
+@pytest.mark.parametrize(
+    ("node_id", "user"), [("registry", "builder"), ("ms2", "pull"), ("lb2", "pull"), ("mm3", "pull")]
+)
+def test_each_docker_client_logs_in_as_its_own_registry_user(rendered, node_id, user):
+    login = rendered[node_id].state("docker-registry-login-file-managed")
+    secret = SITE_SECRETS[f"registry_{user}_password"]["value"]
+    auth = login["dataset"]["auths"]["registry.localdomain:5000"]["auth"]
+    assert base64.b64decode(auth).decode() == f"{user}:{secret}"
+    assert (login["name"], login["mode"], login["show_changes"]) == ("/root/.docker/config.json", "0600", False)
+
+
+def test_the_images_ask_the_registry_for_a_tag_as_a_module_call_not_a_command(rendered):
+    pushes = [chunk for chunk in rendered["registry"].highstate if chunk.startswith("images-")]
+    assert pushes == []  # images are applied by cluster.up on the builder, not in its highstate
+    text = (REPO / "salt" / "images" / "map.jinja").read_text()
+    assert "registry.has_tag" in text and "curl" not in text

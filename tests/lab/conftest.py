@@ -27,6 +27,21 @@ PLATFORM = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platf
 BY_FQDN = {f"{node}.{PLATFORM['domain']}": spec["ip"] for node, spec in PLATFORM["nodes"].items()}
 
 
+def site_secret(key: str) -> str:
+    """One value of the lab site's store (.salt/secrets.yaml), which the runners read too."""
+    return yaml.safe_load((REPO / ".salt" / "secrets.yaml").read_text())["secrets"][key]["value"]
+
+
+def marathon_auth() -> tuple[str, str]:
+    """The runners' HTTP Basic credentials for Marathon (marathon:http_user, the site's password)."""
+    return "platform", site_secret("marathon_http_password")
+
+
+def mesos_auth() -> tuple[str, str]:
+    """The runners' Mesos principal on the masters' endpoints."""
+    return "operator", site_secret("mesos_operator_secret")
+
+
 def salt_env() -> dict:
     return dict(os.environ, SALT_MASTER_CONFIG=str(REPO / "master.conf"))
 

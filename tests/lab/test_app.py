@@ -15,7 +15,7 @@ import yaml
 
 from tests.event_stream import EventStream
 
-from .conftest import BY_FQDN, PLATFORM, REPO, node_exec, salt_run, wait_for
+from .conftest import BY_FQDN, PLATFORM, REPO, marathon_auth, node_exec, salt_run, wait_for
 
 APP = yaml.safe_load((REPO / "pillar" / "app.sls").read_text())["app"]
 REGISTRY_PORT = yaml.safe_load((REPO / "pillar" / "components.sls").read_text())["registry"]["port"]
@@ -42,7 +42,10 @@ def footer(env: str) -> tuple[str, str]:
 
 
 def marathon_apps() -> dict[str, str]:
-    return {app["id"]: app["version"] for app in requests.get(f"{MARATHON}/v2/apps", timeout=5).json()["apps"]}
+    return {
+        app["id"]: app["version"]
+        for app in requests.get(f"{MARATHON}/v2/apps", auth=marathon_auth(), timeout=5).json()["apps"]
+    }
 
 
 def containers_on(node: str) -> set[str]:
@@ -149,7 +152,7 @@ def test_notes_survive_a_redeploy_and_a_rollback():
     assert salt_run("app.build", f"version={NEXT}").returncode == 0
     # What marathon-lb or Traefik would see of the deploy: Marathon's event stream, asked of mm1
     # (which sends a client to the leader when it does not lead).
-    events = EventStream(MARATHON, resolve=BY_FQDN)
+    events = EventStream(MARATHON, resolve=BY_FQDN, auth=marathon_auth())
     try:
         with SteadyLoad("test") as load:
             proc = salt_run("app.deploy", "env=test", f"version={NEXT}")

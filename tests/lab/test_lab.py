@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import ssl
 import urllib.error
@@ -9,14 +10,17 @@ import urllib.request
 
 import pytest
 
-from .conftest import PLATFORM, node_exec, salt_run, wait_for
+from .conftest import PLATFORM, mesos_auth, node_exec, salt_run, site_secret, wait_for
 
 CONSUL = f"http://{PLATFORM['nodes']['mm1']['ip']}:8500"
 MASTERS = [node for node, spec in PLATFORM["nodes"].items() if "mesos-master" in spec["roles"]]
 
 
-def http(url: str, host: str | None = None, timeout: float = 2) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+def http(url: str, host: str | None = None, timeout: float = 2, auth: tuple[str, str] | None = None) -> tuple[int, str]:
+    headers = {"Host": host} if host else {}
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
             return answer.status, answer.read().decode()
@@ -47,7 +51,8 @@ def test_consul_has_a_leader_and_every_node_alive():
 def test_zookeeper_has_a_quorum():
     modes = {}
     for node in MASTERS:
-        reply = node_exec(node, "exec 3<>/dev/tcp/127.0.0.1/2181; printf srvr >&3; cat <&3")
+        ip = PLATFORM["nodes"][node]["ip"]
+        reply = node_exec(node, f"exec 3<>/dev/tcp/{ip}/2181; printf srvr >&3; cat <&3")
         modes[node] = next(line.split(": ")[1] for line in reply.stdout.splitlines() if line.startswith("Mode"))
     assert sorted(modes.values()) == ["follower", "follower", "leader"]
 
@@ -57,14 +62,44 @@ def test_registry_serves_tls_with_the_cluster_ca_and_refuses_plain_http():
     ca = node_exec("registry", "cat /etc/pki/platform-ca/ca.crt").stdout
     context = ssl.create_default_context(cadata=ca)
     context.check_hostname = False  # the certificate names registry.localdomain, we dial the IP
-    with urllib.request.urlopen(f"https://{registry['ip']}:5000/v2/", context=context, timeout=5) as answer:
-        assert answer.status == 200
+
+    def get(path: str, auth: tuple[str, str] | None = None) -> tuple[int, dict]:
+        headers = {"Authorization": "Basic " + base64.b64encode(":".join(auth).encode()).decode()} if auth else {}
+        request = urllib.request.Request(f"https://{registry['ip']}:5000{path}", headers=headers)
+        try:
+            with urllib.request.urlopen(request, context=context, timeout=5) as answer:
+                return answer.status, dict(answer.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers)
+
+    # Nobody lists, pulls or pushes without a user: 401 and a Basic challenge.
+    for path in ("/v2/", "/v2/_catalog", "/v2/platform/app/tags/list"):
+        status, headers = get(path)
+        assert status == 401 and headers["WWW-Authenticate"] == 'Basic realm="platform-registry"', path
+    assert get("/v2/", ("pull", "wrong"))[0] == 401
+    assert get("/v2/_catalog", ("pull", site_secret("registry_pull_password")))[0] == 200
+    assert get("/v2/_catalog", ("builder", site_secret("registry_builder_password")))[0] == 200
     status, body = http(f"http://{registry['ip']}:5000/v2/")
     assert status == 400 and "HTTP request to an HTTPS server" in body
 
 
+def test_the_registry_node_holds_only_hashes_and_clients_only_their_own_user():
+    htpasswd = node_exec("registry", "cat /etc/docker/registry/htpasswd").stdout
+    assert sorted(line.split(":")[0] for line in htpasswd.split()) == ["builder", "pull"]
+    assert all(line.split(":", 1)[1].startswith("$2") for line in htpasswd.split())  # bcrypt
+    for secret in ("registry_builder_password", "registry_pull_password"):
+        assert site_secret(secret) not in htpasswd
+
+    def registry_user(node: str) -> str:
+        (entry,) = json.loads(node_exec(node, "cat /root/.docker/config.json").stdout)["auths"].values()
+        return base64.b64decode(entry["auth"]).decode().split(":", 1)[0]
+
+    users = {node: registry_user(node) for node in ("registry", "ms3", "lb1")}
+    assert users == {"registry": "builder", "ms3": "pull", "lb1": "pull"}
+
+
 def test_stand_in_reports_four_agents_with_their_environments():
-    state = json.loads(http(f"http://{PLATFORM['nodes']['mm1']['ip']}:5050/master/state")[1])
+    state = json.loads(http(f"http://{PLATFORM['nodes']['mm1']['ip']}:5050/master/state", auth=mesos_auth())[1])
     agents = {agent["hostname"].split(".")[0]: agent["attributes"].get("env") for agent in state["slaves"]}
     expected = {node: spec["env"] for node, spec in PLATFORM["nodes"].items() if "mesos-agent" in spec["roles"]}
     assert agents == expected

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import requests
 
-from .conftest import PLATFORM, wait_for
+from .conftest import PLATFORM, marathon_auth, mesos_auth, wait_for
 
 MESOS = f"http://{PLATFORM['nodes']['mm1']['ip']}:5050"
 MARATHON = f"http://{PLATFORM['nodes']['mm1']['ip']}:8080"
 
 
 def mesos(method: str, path: str, **kwargs) -> requests.Response:
-    return requests.request(method, f"{MESOS}{path}", timeout=10, **kwargs)
+    return requests.request(method, f"{MESOS}{path}", auth=mesos_auth(), timeout=10, **kwargs)
 
 
 def app_tasks() -> list[dict]:
-    return requests.get(f"{MARATHON}/v2/apps/app-test/tasks", timeout=10).json()["tasks"]
+    return requests.get(f"{MARATHON}/v2/apps/app-test/tasks", auth=marathon_auth(), timeout=10).json()["tasks"]
 
 
 def deployed(deployment_id: str) -> bool:
-    return deployment_id not in {d["id"] for d in requests.get(f"{MARATHON}/v2/deployments", timeout=10).json()}
+    return deployment_id not in {
+        d["id"] for d in requests.get(f"{MARATHON}/v2/deployments", auth=marathon_auth(), timeout=10).json()
+    }
 
 
 def active_agents() -> set[str]:
@@ -44,13 +46,17 @@ def test_a_machine_down_moves_the_apps_instances_and_takes_none_until_it_is_up()
 
         wait_for(moved, timeout=120, interval=1)
         # Scaled up while the machine is down: the new instance goes elsewhere too.
-        scaled = requests.put(f"{MARATHON}/v2/apps/app-test", json={"instances": len(tasks) + 1}, timeout=10)
+        scaled = requests.put(
+            f"{MARATHON}/v2/apps/app-test", json={"instances": len(tasks) + 1}, auth=marathon_auth(), timeout=10
+        )
         assert scaled.status_code == 200, scaled.text
         wait_for(lambda: deployed(scaled.json()["deploymentId"]), timeout=90, interval=1)
         assert len(app_tasks()) == len(tasks) + 1 and host not in {t["host"] for t in app_tasks()}
     finally:
         # force: whatever deployment is still running gives way to putting the app back.
-        requests.put(f"{MARATHON}/v2/apps/app-test?force=true", json={"instances": len(tasks)}, timeout=10)
+        requests.put(
+            f"{MARATHON}/v2/apps/app-test?force=true", json={"instances": len(tasks)}, auth=marathon_auth(), timeout=10
+        )
         mesos("POST", "/machine/up", json=[machine])
     assert mesos("GET", "/maintenance/status").json() == {"draining_machines": [], "down_machines": []}
     wait_for(lambda: host in active_agents(), timeout=30, interval=0.5)

@@ -17,7 +17,7 @@ import pytest
 import requests
 import yaml
 
-from .conftest import BY_FQDN, PLATFORM, REPO, wait_for
+from .conftest import BY_FQDN, PLATFORM, REPO, marathon_auth, wait_for
 
 APP = yaml.safe_load((REPO / "pillar" / "app.sls").read_text())["app"]
 REGISTRY_PORT = yaml.safe_load((REPO / "pillar" / "components.sls").read_text())["registry"]["port"]
@@ -49,9 +49,11 @@ marathon = _client_library()
 @pytest.fixture(scope="module")
 def client() -> marathon.MarathonClient:
     """A client of the leading Marathon (the library follows the event stream's redirect by host name)."""
-    leader = requests.get(f"http://{PLATFORM['nodes']['mm1']['ip']}:8080/v2/leader", timeout=5).json()["leader"]
+    auth = marathon_auth()
+    mm1 = f"http://{PLATFORM['nodes']['mm1']['ip']}:8080"
+    leader = requests.get(f"{mm1}/v2/leader", auth=auth, timeout=5).json()["leader"]
     host, port = leader.split(":")
-    return marathon.MarathonClient(f"http://{BY_FQDN[host]}:{port}")
+    return marathon.MarathonClient(f"http://{BY_FQDN[host]}:{port}", username=auth[0], password=auth[1])
 
 
 def settled(client: marathon.MarathonClient, app_id: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 import requests
 import yaml
 
-from .conftest import PLATFORM, REPO, node_exec, salt, wait_for
+from .conftest import PLATFORM, REPO, marathon_auth, mesos_auth, node_exec, salt, wait_for
 
 SITE = (
     yaml.safe_load((REPO / ".salt" / "pillar" / "site.sls").read_text())
@@ -26,7 +26,9 @@ MASTERS = [node for node, spec in sorted(PLATFORM["nodes"].items()) if "marathon
 
 
 def mesos_state(node: str = "mm1") -> dict:
-    return requests.get(f"http://{PLATFORM['nodes'][node]['ip']}:5050/master/state", timeout=5).json()
+    return requests.get(
+        f"http://{PLATFORM['nodes'][node]['ip']}:5050/master/state", auth=mesos_auth(), timeout=5
+    ).json()
 
 
 def unit(node: str, name: str, prop: str) -> str:
@@ -97,7 +99,9 @@ def leading_marathon() -> str:
     ips = {f"{node}.{PLATFORM['domain']}": PLATFORM["nodes"][node]["ip"] for node in MASTERS}
     for node in MASTERS:
         try:
-            leader = requests.get(f"http://{PLATFORM['nodes'][node]['ip']}:8080/v2/leader", timeout=5).json()["leader"]
+            leader = requests.get(
+                f"http://{PLATFORM['nodes'][node]['ip']}:8080/v2/leader", auth=marathon_auth(), timeout=5
+            ).json()["leader"]
         except (requests.RequestException, KeyError, ValueError):
             continue
         return f"http://{ips[leader.split(':')[0]]}:8080"
@@ -116,36 +120,41 @@ def test_marathon_bound_to_loopback_never_registers_with_mesos(marathons_restore
     image = f"registry.{PLATFORM['domain']}:5000/platform/base:bookworm"
     app = {"id": f"/lab-loopback-{int(time.time())}", "cmd": "sleep 600", "cpus": 0.01, "mem": 8, "instances": 1,
            "container": {"type": "DOCKER", "docker": {"image": image}}}  # fmt: skip
-    assert requests.post(f"{marathon}/v2/apps", json=app, timeout=10).status_code == 201
+    assert requests.post(f"{marathon}/v2/apps", json=app, auth=marathon_auth(), timeout=10).status_code == 201
     try:
         time.sleep(8)
-        body = requests.get(f"{marathon}/v2/apps{app['id']}", timeout=5).json()["app"]
+        body = requests.get(f"{marathon}/v2/apps{app['id']}", auth=marathon_auth(), timeout=5).json()["app"]
         # A registered Marathon would have started it within seconds.
         assert (body["tasksStaged"], body["tasksRunning"], body.get("lastTaskFailure")) == (0, 0, None), body
     finally:
-        requests.delete(f"{marathon}/v2/apps{app['id']}?force=true", timeout=10)
+        requests.delete(f"{marathon}/v2/apps{app['id']}?force=true", auth=marathon_auth(), timeout=10)
 
 
 def test_a_mesos_user_the_agents_lack_fails_every_task(marathons_restored):
     """Without MARATHON_MESOS_USER, Marathon runs tasks as the user it runs as: `marathon`, which no agent has."""
     restart_marathons_with("sed -i '/^MARATHON_MESOS_USER=/d'")
     marathon = f"http://{PLATFORM['nodes']['mm1']['ip']}:8080"
-    wait_for(lambda: requests.get(f"{marathon}/v2/apps", timeout=5).status_code == 200, 60)
+    wait_for(lambda: requests.get(f"{marathon}/v2/apps", auth=marathon_auth(), timeout=5).status_code == 200, 60)
     image = f"registry.{PLATFORM['domain']}:5000/platform/base:bookworm"
     app = {"id": f"/lab-user-{int(time.time())}", "cmd": "sleep 600", "cpus": 0.01, "mem": 8, "instances": 1,
            "container": {"type": "DOCKER", "docker": {"image": image}}}  # fmt: skip
-    assert requests.post(f"{marathon}/v2/apps", json=app, timeout=10).status_code == 201
+    assert requests.post(f"{marathon}/v2/apps", json=app, auth=marathon_auth(), timeout=10).status_code == 201
     try:
 
         def failure() -> str:
-            body = requests.get(f"{marathon}/v2/apps{app['id']}", timeout=5).json()["app"]
+            body = requests.get(f"{marathon}/v2/apps{app['id']}", auth=marathon_auth(), timeout=5).json()["app"]
             return (body.get("lastTaskFailure") or {}).get("message", "")
 
         wait_for(failure, 60)
         assert "Failed to get user information for 'marathon'" in failure()
-        assert requests.get(f"{marathon}/v2/apps{app['id']}", timeout=5).json()["app"]["tasksRunning"] == 0
+        assert (
+            requests.get(f"{marathon}/v2/apps{app['id']}", auth=marathon_auth(), timeout=5).json()["app"][
+                "tasksRunning"
+            ]
+            == 0
+        )
     finally:
-        requests.delete(f"{marathon}/v2/apps{app['id']}?force=true", timeout=10)
+        requests.delete(f"{marathon}/v2/apps{app['id']}?force=true", auth=marathon_auth(), timeout=10)
 
 
 def test_registrator_finds_the_docker_socket_only_where_v7_looks():

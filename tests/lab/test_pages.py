@@ -1,4 +1,7 @@
-"""The pages at / on :5050 and :8080, loaded in a real browser (Debian's Chromium, headless)."""
+"""The pages at / on :5050 and :8080, loaded in a real browser (Debian's Chromium, headless).
+
+Both ask HTTP Basic; the browser is given the credentials in the URL, as an operator's would
+answer the prompt."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import html.parser
 
 from lab.browser import dom
 
-from .conftest import PLATFORM, wait_for
+from .conftest import PLATFORM, marathon_auth, mesos_auth, wait_for
 
 MM1 = PLATFORM["nodes"]["mm1"]["ip"]
 AGENTS = sorted(
@@ -59,7 +62,7 @@ def rendered(url: str) -> dict[str, list[list[str]]]:
 
 
 def test_the_mesos_page_shows_the_four_agents_with_their_environments():
-    tables = rendered(f"http://{MM1}:5050/")
+    tables = rendered(f"http://{':'.join(mesos_auth())}@{MM1}:5050/")
     agents = {row[0]: row for row in tables["agents"]}
     assert sorted(agents) == AGENTS
     for host, row in agents.items():
@@ -69,10 +72,15 @@ def test_the_mesos_page_shows_the_four_agents_with_their_environments():
     assert any(row[-1] == "TASK_RUNNING" for row in tables["tasks"])
 
 
+def test_the_pages_ask_for_credentials_first():
+    assert "<table" not in dom(f"http://{MM1}:5050/")
+    assert "<table" not in dom(f"http://{MM1}:8080/")
+
+
 def test_the_marathon_page_shows_both_apps_running():
     def both_apps_running_and_healthy() -> bool:
         """/app-test and /app-production listed, every instance running and healthy."""
-        apps = {row[0]: row for row in rendered(f"http://{MM1}:8080/")["apps"]}
+        apps = {row[0]: row for row in rendered(f"http://{':'.join(marathon_auth())}@{MM1}:8080/")["apps"]}
         for app_id in ("/app-test", "/app-production"):
             if app_id not in apps:
                 return False

@@ -34,6 +34,14 @@ def test_a_node_receives_only_the_secrets_its_roles_use():
     # Salt 3008 masks the strings it returns (**********); what matters is present or absent.
     assert (ms3[items[0]], ms3[items[1]]) == ("", "") and ms3[items[2]]
     assert lb1[items[0]] == "" and lb1[items[1]] and lb1[items[2]]
+    # Mesos principals: an agent holds its own only, a load balancer none, a master all three.
+    principals = ("mesos:credentials:agent", "mesos:credentials:marathon", "mesos:credentials:operator")
+    digests = ("mesos:zk_password", "marathon:zk_password", "marathon:http_password")
+    held = {
+        node: [bool(value) for value in salt(node, "pillar.item", *principals, *digests)[node].values()]
+        for node in ("ms3", "lb1", "mm2")
+    }
+    assert held == {"ms3": [True] + [False] * 5, "lb1": [False] * 6, "mm2": [True] * 6}
 
 
 def test_the_generated_values_are_what_the_services_run_with():

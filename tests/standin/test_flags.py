@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from standin import flags
-from standin.__main__ import main, systemd_hierarchy_error
+from standin import auth, flags
+from standin.__main__ import agent_credentials, main, marathon_credential, master_credentials, systemd_hierarchy_error
 
 
 def master(*argv: str, **environ: str) -> dict:
@@ -117,4 +119,99 @@ def test_the_master_refuses_http_authentication_without_credentials(tmp_path, ca
     empty = tmp_path / "credentials"
     empty.write_text("\n")
     assert main(["mesos-master", work, f"--credentials={empty}"]) == 1
-    assert "it must contain at least one credential" in capsys.readouterr().err
+    assert "Credentials file must contain at least one credential (see --credentials flag)" in capsys.readouterr().err
+
+
+def test_the_master_refuses_credentials_it_cannot_read_or_parse(tmp_path, capsys):
+    work = f"--work_dir={tmp_path}"
+    broken = tmp_path / "credentials.json"
+    broken.write_text('{"credentials": [{"principal": "marathon", "secret": "s3cret"}')  # unterminated
+    assert main(["mesos-master", work, "--authenticate_frameworks", f"--credentials=file://{broken}"]) == 1
+    # Not JSON, so Mesos tries its deprecated text form, one `principal secret` a line.
+    assert "Invalid credential format at line 1 (see --credentials flag)" in capsys.readouterr().err
+    assert main(["mesos-master", work, f"--credentials={tmp_path}/absent.json"]) == 1
+    assert (
+        f"Failed to read credentials file '{tmp_path}/absent.json': No such file or directory (see --credentials flag)"
+        in capsys.readouterr().err
+    )
+
+
+def test_the_master_reads_json_credentials_and_the_deprecated_text_form(tmp_path):
+    document = tmp_path / "credentials.json"
+    document.write_text(json.dumps({"credentials": [{"principal": "marathon", "secret": "a b:c"}, {"principal": "x"}]}))
+    values = master(f"--credentials=file://{document}", "--authenticate_http_readonly")
+    assert master_credentials(values) == {"marathon": "a b:c", "x": ""}
+    text = tmp_path / "credentials"
+    text.write_text("marathon s3cret\nagent other\n")
+    assert master_credentials(master(f"--credentials={text}")) == {"marathon": "s3cret", "agent": "other"}
+    assert master_credentials(master()) is None
+
+
+def test_the_agent_checks_its_credential_and_http_credentials(tmp_path, capsys):
+    base = ["mesos-agent", "--master=127.0.0.1:5050", f"--work_dir={tmp_path}", "--no-systemd_enable_support"]
+    assert main([*base, "--authenticate_http_readonly"]) == 1
+    assert (
+        "No credentials provided for the default 'basic' HTTP authenticator for realm 'mesos-agent-readonly'"
+        in capsys.readouterr().err
+    )
+    credential = tmp_path / "credential.json"
+    credential.write_text('{"principal": "agent", "secret": ')
+    assert main([*base, f"--credential={credential}"]) == 1
+    assert "Invalid credential format (see --credential flag)" in capsys.readouterr().err
+    credential.write_text("")
+    assert main([*base, f"--credential={credential}"]) == 1
+    assert f"Empty credential file '{credential}' (see --credential flag)" in capsys.readouterr().err
+
+    credential.write_text('{"principal": "agent", "secret": "s3cret"}')
+    http = tmp_path / "http_credentials.json"
+    http.write_text('{"credentials": [{"principal": "operator", "secret": "op"}]}')
+    values = agent(*base[1:], f"--credential=file://{credential}", f"--http_credentials={http}")
+    assert agent_credentials({**values, "authenticate_http_readwrite": True}) == (
+        ("agent", "s3cret"),
+        {"operator": "op"},
+    )
+
+
+def test_marathon_authentication_flags_follow_marathons_rules(tmp_path, capsys):
+    assert main(["marathon", "--master", "m:5050", "--mesos_authentication"]) == 112
+    assert (
+        "When specifying 'mesos_authentication', all of the following options must also be provided: "
+        "mesos_authentication_principal" in capsys.readouterr().err
+    )
+    both = ["--mesos_authentication_secret", "s", "--mesos_authentication_secret_file", str(tmp_path / "s")]
+    assert main(["marathon", "--master", "m:5050", *both]) == 112
+    assert (
+        "There should be only one or zero of the following options: "
+        "mesos_authentication_secret, mesos_authentication_secret_file" in capsys.readouterr().err
+    )
+
+
+def test_marathon_reads_its_secret_file_byte_for_byte(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"s3cret\n")
+    argv = ["--master", "m:5050", "--mesos_authentication_principal", "marathon",
+            "--mesos_authentication_secret_file", str(secret)]  # fmt: skip
+    assert marathon_credential(flags.parse_marathon([*argv, "--mesos_authentication"], {})) == ("marathon", "s3cret\n")
+    # The principal alone names the framework but authenticates nothing.
+    assert marathon_credential(flags.parse_marathon(argv, {})) is None
+
+
+def test_marathon_http_credentials_must_be_user_colon_password():
+    environ = {"MESOSPHERE_HTTP_CREDENTIALS": "admin:pw"}
+    assert flags.parse_marathon(["--master", "m:5050"], environ)["http_credentials"] == "admin:pw"
+    assert (
+        flags.parse_marathon(["--master", "m:5050", "--http_credentials", "a:b"], environ)["http_credentials"] == "a:b"
+    )
+    assert auth.marathon_http_credentials("admin:s3:cret") == ("admin:s3", "cret")  # Scala's greedy (.+):(.+)
+    for malformed in ("admin", "admin:", ":pw", "admin:pw\n"):
+        with pytest.raises(ValueError, match="must be specified in the form of 'user:password'"):
+            auth.marathon_http_credentials(malformed)
+
+
+def test_a_zk_url_whose_credential_the_daemons_would_misread_is_refused_without_its_password(tmp_path, capsys):
+    assert main(["mesos-master", f"--work_dir={tmp_path}", "--quorum=1", "--zk=zk://mesos:s3cr/et@zk1:2181/mesos"]) == 1
+    assert (
+        main(["marathon", "--master", "zk://zk1:2181/mesos", "--zk", "zk://marathon:s3cr@et@zk1:2181/marathon"]) == 112
+    )
+    err = capsys.readouterr().err
+    assert err.count("a zk:// URL takes one credential") == 2 and "s3cr" not in err

@@ -9,6 +9,7 @@ import app as app_runner
 import apps
 import pytest
 import salt.modules.slsutil
+import site_secrets
 import topology
 from salt.exceptions import CommandExecutionError
 
@@ -99,6 +100,11 @@ class FakeMarathon:
         return [{"status": 200, "version": apps.version_of(app), "host": "c1"}] * samples
 
 
+def site_store(pillar: dict, **values: str) -> dict:
+    """A store holding every secret of the catalog, as `salt-run site.secrets` writes it; some set."""
+    return {s.key: {"value": values.get(s.key, f"{s.key}-value")} for s in site_secrets.catalog(pillar)}
+
+
 @pytest.fixture
 def registry_tags():
     return {"1.0.0", "1.1.0", "2.0.0"}
@@ -157,10 +163,8 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, 
                 "cluster.validate": lambda: {"retcode": 0},
             },
             "__utils__": {
-                "site_secrets.load": lambda path: {"app_secret_key/test": {"value": "test-secret"}},
-                "site_secrets.value": lambda store, name, env: (
-                    store.get(f"{name}/{env}", {}).get("value") or f"{name}-of-{env}"
-                ),
+                "site_secrets.load": lambda path: site_store(repo_pillar, **{"app_secret_key/test": "test-secret"}),
+                "site_secrets.for_runners": site_secrets.for_runners,
             },
         },
         apps: {"__pillar__": repo_pillar, "__salt__": topology_funcs},
@@ -257,10 +261,10 @@ def test_rollback_returns_to_the_image_before_the_current_one(marathon):
     assert apps.version_of(marathon.apps["/app-production"]) == "1.0.0"
 
 
-def test_rollback_after_a_rotation_keeps_the_new_secret(marathon, configure_loader_modules):
+def test_rollback_after_a_rotation_keeps_the_new_secret(marathon, configure_loader_modules, repo_pillar):
     app_runner.deploy(env="test", version="1.0.0")
     app_runner.deploy(env="test", version="1.1.0")
-    rotated = {"app_secret_key/test": {"value": "rotated-secret"}}
+    rotated = site_store(repo_pillar, **{"app_secret_key/test": "rotated-secret"})
     app_runner.__utils__["site_secrets.load"] = lambda path: rotated
     result = app_runner.rollback(env="test")
     assert result["retcode"] == 0, result["comment"]
@@ -269,9 +273,10 @@ def test_rollback_after_a_rotation_keeps_the_new_secret(marathon, configure_load
     assert running["env"]["NOTEJAM_SECRET_KEY"] == "rotated-secret"
 
 
-def test_redeploy_keeps_the_running_version_and_takes_the_new_secret(marathon):
+def test_redeploy_keeps_the_running_version_and_takes_the_new_secret(marathon, repo_pillar):
     app_runner.deploy(env="test", version="1.1.0", instances=3)
-    app_runner.__utils__["site_secrets.load"] = lambda path: {"app_secret_key/test": {"value": "rotated-secret"}}
+    rotated = site_store(repo_pillar, **{"app_secret_key/test": "rotated-secret"})
+    app_runner.__utils__["site_secrets.load"] = lambda path: rotated
     result = app_runner.redeploy(env="test")
     assert result["retcode"] == 0, result["comment"]
     running = marathon.apps["/app-test"]

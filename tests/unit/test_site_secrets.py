@@ -8,6 +8,7 @@ import os
 import pathlib
 import stat
 
+import bcrypt
 import pytest
 import salt.utils.dictupdate
 import site_secrets
@@ -29,7 +30,12 @@ def store(repo_pillar):
 
 def test_the_catalog_makes_one_app_secret_per_environment(repo_pillar):
     keys = [s.key for s in site_secrets.catalog(repo_pillar)]
-    assert keys == ["app_secret_key/test", "app_secret_key/production", "consul_gossip_key", "vrrp_password"]
+    assert keys == [
+        "app_secret_key/test", "app_secret_key/production", "consul_gossip_key", "marathon_http_password",
+        "mesos_agent_secret", "mesos_marathon_secret", "mesos_operator_secret", "registry_builder_password",
+        "registry_pull_password", "vrrp_password",
+        "zookeeper_marathon_password", "zookeeper_mesos_password",
+    ]  # fmt: skip
 
 
 def test_values_have_the_form_their_users_need(repo_pillar, store):
@@ -40,17 +46,64 @@ def test_values_have_the_form_their_users_need(repo_pillar, store):
 
 
 def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
+    def value(key: str) -> str:
+        return store[key]["value"]
+
     ms3 = site_secrets.for_node("ms3", repo_pillar, store)
     lb1 = site_secrets.for_node("lb1", repo_pillar, store)
-    assert ms3 == {"consul": {"encrypt": store["consul_gossip_key"]["value"]}}
+    mm1 = site_secrets.for_node("mm1", repo_pillar, store)
+    assert ms3 == {
+        "consul": {"encrypt": value("consul_gossip_key")},
+        "mesos": {"credentials": {"agent": value("mesos_agent_secret")}},
+        "registry": {"clients": {"pull": value("registry_pull_password")}},
+    }
+    # The registry node checks passwords against hashes, and pushes as the image builder.
+    registry = site_secrets.for_node("registry", repo_pillar, store)["registry"]
+    assert registry["clients"] == {"builder": value("registry_builder_password")}
+    assert registry["htpasswd"] == {
+        "builder": store["registry_builder_password"]["hash"],
+        "pull": store["registry_pull_password"]["hash"],
+    }
+    assert bcrypt.checkpw(value("registry_pull_password").encode(), registry["htpasswd"]["pull"].encode())
+    # A master (Mesos, Marathon, ZooKeeper, Consul server) holds every Mesos principal and both digests.
+    assert mm1 == {
+        "consul": {"encrypt": value("consul_gossip_key")},
+        "mesos": {
+            "credentials": {
+                "agent": value("mesos_agent_secret"),
+                "marathon": value("mesos_marathon_secret"),
+                "operator": value("mesos_operator_secret"),
+            },
+            "zk_password": value("zookeeper_mesos_password"),
+        },
+        "marathon": {
+            "http_password": value("marathon_http_password"),
+            "zk_password": value("zookeeper_marathon_password"),
+        },
+        "registry": {"clients": {"pull": value("registry_pull_password")}},  # registrator's image
+    }
     assert lb1 == {
         "consul": {"encrypt": store["consul_gossip_key"]["value"]},
         "keepalived": {"auth_pass": store["vrrp_password"]["value"]},
+        "registry": {"clients": {"pull": value("registry_pull_password")}},  # nginx's image
     }
     # No node receives the app's secrets; a minion outside the topology receives nothing.
     for node_id in repo_pillar["platform"]["nodes"]:
         assert "app" not in site_secrets.for_node(node_id, repo_pillar, store)
     assert site_secrets.for_node("intruder", repo_pillar, store) == {}
+
+
+def test_the_runners_hold_every_secret_and_the_pillar_they_were_given_is_untouched(repo_pillar, store):
+    merged = site_secrets.for_runners(repo_pillar, store)
+    assert merged["marathon"]["http_password"] == store["marathon_http_password"]["value"]
+    assert merged["mesos"]["credentials"]["operator"] == store["mesos_operator_secret"]["value"]
+    assert merged["app"]["environments"]["production"]["secret_key"] == store["app_secret_key/production"]["value"]
+    assert "http_password" not in repo_pillar.get("marathon", {})
+    del store["mesos_operator_secret"]
+    with pytest.raises(
+        SaltInvocationError, match="no value yet for secret mesos_operator_secret: run `salt-run site.secrets`"
+    ):
+        site_secrets.for_runners(repo_pillar, store)
 
 
 def test_a_per_environment_secret_goes_only_to_its_environment(repo_pillar, store):
@@ -108,7 +161,7 @@ def runner(tmp_path, repo_pillar, monkeypatch):
     monkeypatch.setattr(site_runner.salt.client, "get_local_client", lambda conf_file: Client())
     utils = {
         f"site_secrets.{name}": getattr(site_secrets, name)
-        for name in ("catalog", "load", "save", "new_entry", "receives", "value")
+        for name in ("catalog", "load", "save", "new_entry", "complete", "receives", "value")
     }
     deployed = []
     monkeypatch.setattr(
@@ -169,8 +222,10 @@ def test_rotation_that_is_not_built_or_unknown_is_refused_and_changes_nothing(ru
     site_runner.secrets()
     before = site_secrets.load(str(path))
     gossip = site_runner.secrets(rotate="consul_gossip_key")
+    digest = site_runner.secrets(rotate="zookeeper_marathon_password")
     unknown = site_runner.secrets(rotate="root_password")
     assert gossip["retcode"] == 1 and "consul keyring" in gossip["comment"]
+    assert digest["retcode"] == 1 and "lock its daemons out of their own state" in digest["comment"]
     assert unknown["retcode"] == 1 and "known: app_secret_key" in unknown["comment"]
     assert site_secrets.load(str(path)) == before and applied == []
 
@@ -184,3 +239,19 @@ def test_a_rotation_is_refused_unchanged_while_a_receiving_node_is_silent(runner
     assert result["retcode"] == 1 and "nodes not answering: lb2" in result["comment"]
     assert "nothing was changed" in result["comment"]
     assert site_secrets.load(str(path)) == before and applied == []
+
+
+def test_a_stored_password_without_its_hash_gets_one_and_keeps_its_value(runner):
+    path, applied, _, _ = runner
+    site_runner.secrets()
+    store = site_secrets.load(str(path))
+    password = store["registry_pull_password"]["value"]
+    del store["registry_pull_password"]["hash"]
+    site_secrets.save(str(path), store)
+    with pytest.raises(SaltInvocationError, match="registry_pull_password: run `salt-run site.secrets`"):
+        site_secrets.for_node("ms1", site_runner.__salt__["pillar.show_pillar"](), store)
+    result = site_runner.secrets()
+    after = site_secrets.load(str(path))["registry_pull_password"]
+    assert after["value"] == password and bcrypt.checkpw(password.encode(), after["hash"].encode())
+    assert [row for row in result["secrets"] if "hashed" in row.values()]
+    assert applied == []

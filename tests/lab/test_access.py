@@ -1,0 +1,124 @@
+"""Who may use the control planes, tried from the lab host: on the platform network, not a node.
+
+Without credentials Marathon and the Mesos masters and agents answer 401, ZooKeeper refuses
+Marathon's state (NoAuth) and takes no write under the masters' election; with the runners'
+credentials everything answers. The platform is strict in the lab as in production.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import requests
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoAuthError
+
+from .conftest import PLATFORM, marathon_auth, mesos_auth, node_exec, site_secret
+
+MASTERS = [node for node, spec in sorted(PLATFORM["nodes"].items()) if "mesos-master" in spec["roles"]]
+AGENTS = [node for node, spec in sorted(PLATFORM["nodes"].items()) if "mesos-agent" in spec["roles"]]
+ZOOKEEPERS = ",".join(f"{PLATFORM['nodes'][node]['ip']}:2181" for node in MASTERS)
+
+
+def ip(node: str) -> str:
+    return PLATFORM["nodes"][node]["ip"]
+
+
+@pytest.mark.parametrize("node", MASTERS)
+@pytest.mark.parametrize("path", ["/ping", "/v2/apps", "/v2/info", "/"])
+def test_every_marathon_asks_for_credentials_on_every_path(node, path):
+    anonymous = requests.get(f"http://{ip(node)}:8080{path}", timeout=5)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"].lower().startswith("basic realm=")
+    wrong = requests.get(f"http://{ip(node)}:8080{path}", auth=("platform", "not-the-password"), timeout=5)
+    assert wrong.status_code == 401
+    assert requests.get(f"http://{ip(node)}:8080{path}", auth=marathon_auth(), timeout=5).status_code == 200
+
+
+def test_marathon_refuses_an_app_from_anyone_else_and_creates_nothing():
+    app = {"id": "/intruder", "cmd": "sleep 600", "cpus": 0.01, "mem": 8, "instances": 1}
+    marathon = f"http://{ip('mm2')}:8080"
+    assert requests.post(f"{marathon}/v2/apps", json=app, timeout=5).status_code == 401
+    listed = requests.get(f"{marathon}/v2/apps", auth=marathon_auth(), timeout=5).json()["apps"]
+    assert "/intruder" not in [listed_app["id"] for listed_app in listed]
+
+
+@pytest.mark.parametrize("node", MASTERS)
+def test_mesos_masters_ask_for_a_principal_but_answer_health(node):
+    master = f"http://{ip(node)}:5050"
+    for path in ("/master/state", "/master/slaves", "/master/frameworks", "/flags", "/maintenance/status"):
+        anonymous = requests.get(master + path, timeout=5)
+        assert anonymous.status_code == 401, path
+        assert anonymous.headers["WWW-Authenticate"] == 'Basic realm="mesos-master-readonly"', path
+    assert requests.get(f"{master}/master/state", auth=("operator", "wrong"), timeout=5).status_code == 401
+    assert requests.get(f"{master}/master/state", auth=mesos_auth(), timeout=5).status_code == 200
+    assert requests.get(f"{master}/health", timeout=5).status_code == 200
+
+
+def test_nobody_else_can_take_an_agent_down():
+    schedule = {"windows": [{"machine_ids": [{"hostname": f"ms1.{PLATFORM['domain']}", "ip": ip("ms1")}],
+                             "unavailability": {"start": {"nanoseconds": 1}}}]}  # fmt: skip
+    answer = requests.post(f"http://{ip('mm1')}:5050/maintenance/schedule", json=schedule, timeout=5)
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == 'Basic realm="mesos-master-readwrite"'
+    status = requests.get(f"http://{ip('mm1')}:5050/maintenance/status", auth=mesos_auth(), timeout=5).json()
+    assert not status.get("draining_machines") and not status.get("down_machines")
+
+
+def test_marathon_and_every_agent_registered_with_their_principals():
+    state = requests.get(f"http://{ip('mm1')}:5050/master/state", auth=mesos_auth(), timeout=5).json()
+    assert [(f["name"], f.get("principal")) for f in state["frameworks"] if f.get("active")] == [
+        ("marathon", "marathon")
+    ]
+    assert sorted(agent["hostname"].split(".")[0] for agent in state["slaves"]) == AGENTS
+
+
+@pytest.mark.parametrize("node", AGENTS)
+def test_agents_ask_for_their_principal_and_take_no_task_from_anyone(node):
+    agent = f"http://{ip(node)}:5051"
+    assert requests.get(f"{agent}/state", timeout=5).status_code == 401
+    assert requests.get(f"{agent}/state", auth=mesos_auth(), timeout=5).status_code == 401  # not its principal
+    assert requests.get(f"{agent}/state", auth=("agent", site_secret("mesos_agent_secret")), timeout=5).ok
+    # The stand-in's own launch endpoint (in place of the master's messages) is no way in either.
+    task = {"task_id": "intruder", "image": "platform/base:bookworm", "cmd": "sleep 600"}
+    assert requests.post(f"{agent}/standin/tasks", json=task, timeout=5).status_code == 401
+
+
+@pytest.fixture
+def zookeeper():
+    client = KazooClient(hosts=ZOOKEEPERS, timeout=10)
+    client.start(timeout=15)
+    yield client
+    client.stop()
+    client.close()
+
+
+def test_zookeeper_keeps_marathon_state_from_anyone_else(zookeeper):
+    with pytest.raises(NoAuthError):
+        zookeeper.get_children("/marathon")
+    with pytest.raises(NoAuthError):
+        zookeeper.set("/marathon", b"taken over")
+
+
+def test_zookeeper_lets_anyone_find_the_mesos_leader_but_not_stand_for_it(zookeeper):
+    members = zookeeper.get_children("/mesos")  # world-readable, as Mesos leaves its election
+    assert members
+    with pytest.raises(NoAuthError):
+        zookeeper.create("/mesos/member_", b"{}", ephemeral=True, sequence=True)
+    with pytest.raises(NoAuthError):
+        zookeeper.delete(f"/mesos/{sorted(members)[0]}")
+
+
+def test_zookeeper_speaks_on_the_node_address_only_and_only_srvr():
+    def four_letters(word: bytes) -> str:
+        with socket.create_connection((ip("mm1"), 2181), timeout=5) as sock:
+            sock.sendall(word)
+            return sock.makefile().read()
+
+    assert "Mode:" in four_letters(b"srvr")
+    assert "is not executed because it is not in the whitelist" in four_letters(b"ruok")
+    loopback = node_exec(
+        "mm1", "timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2181' 2>/dev/null && echo open || echo refused"
+    )
+    assert "refused" in loopback.stdout
