@@ -7,6 +7,7 @@ import json
 import ssl
 import urllib.error
 import urllib.request
+from email.message import Message
 
 import pytest
 
@@ -63,14 +64,14 @@ def test_registry_serves_tls_with_the_cluster_ca_and_refuses_plain_http():
     context = ssl.create_default_context(cadata=ca)
     context.check_hostname = False  # the certificate names registry.localdomain, we dial the IP
 
-    def get(path: str, auth: tuple[str, str] | None = None) -> tuple[int, dict]:
+    def get(path: str, auth: tuple[str, str] | None = None) -> tuple[int, Message]:
         headers = {"Authorization": "Basic " + base64.b64encode(":".join(auth).encode()).decode()} if auth else {}
         request = urllib.request.Request(f"https://{registry['ip']}:5000{path}", headers=headers)
         try:
             with urllib.request.urlopen(request, context=context, timeout=5) as answer:
-                return answer.status, dict(answer.headers)
+                return answer.status, answer.headers
         except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers)
+            return error.code, error.headers  # case-insensitive, as HTTP header names are
 
     # Nobody lists, pulls or pushes without a user: 401 and a Basic challenge.
     for path in ("/v2/", "/v2/_catalog", "/v2/platform/app/tags/list"):
