@@ -225,14 +225,23 @@ def test_nginx_template_routes_each_app_host_only_to_its_environment(rendered):
     servers = re.findall(r"server_name (app-\S+) [^;]*;(.*?)\n\}", template, re.S)
     routes = {name: body for name, body in servers}
     assert set(routes) == {"app-test", "app-production"}
-    assert 'service "production.app|passing"' in routes["app-production"]
-    assert "test.app" not in routes["app-production"]
-    assert 'service "test.app|passing"' in routes["app-test"]
-    assert "production.app" not in routes["app-test"]
-    # Upstreams, too, take only their environment's passing entries.
-    upstream = re.search(r"upstream app-production \{(.*?)\}", template, re.S).group(1)
-    assert 'service "production.app|passing"' in upstream
+    # An environment's passing entries count only on nodes Salt gave that environment (Consul
+    # node metadata), whatever tag a container chose; the upstream and the server use those.
+    for env in ("test", "production"):
+        gathered = f'range service "{env}.app|passing" ]][[ if eq (index .NodeMeta "env") "{env}" ]]'
+        assert gathered in template
+        assert f'scratch.Key "app-{env}"' in routes[f"app-{env}"]
+        upstream = re.search(rf"upstream app-{env} \{{(.*?)\}}", template, re.S).group(1)
+        assert f'scratch.MapValues "app-{env}"' in upstream
+    assert "test" not in routes["app-production"]
+    assert "production" not in routes["app-test"]
     assert 'return 503 "no backend for app-production' in routes["app-production"]
+
+
+def test_consul_node_metadata_names_the_environment_salt_gave_the_node(rendered):
+    assert json.loads(rendered["ms3"].file_content("consul-config-file-managed"))["node_meta"] == {"env": "production"}
+    assert json.loads(rendered["ms2"].file_content("consul-config-file-managed"))["node_meta"] == {"env": "test"}
+    assert json.loads(rendered["mm1"].file_content("consul-config-file-managed"))["node_meta"] == {}
 
 
 def test_nfs_server_exports_data_and_clients_mount_it_from_ms1(rendered):

@@ -148,6 +148,30 @@ def test_published_container_is_registered_routed_and_removed(echo_image):
     assert wait_for(lambda: not registered(), timeout=5) <= 5
 
 
+def test_a_container_on_a_test_agent_claiming_production_gets_no_production_traffic(echo_image):
+    """Routing follows the node's environment (Consul node metadata, set by Salt), not the tag a
+    container picks. Beside the claimant runs a test-tagged container: once lb1 routes that one,
+    consul-template has rendered a catalog holding both."""
+
+    def start(name: str, tag: str) -> str:
+        command = f"docker run -d --name {name} -p 80 -e SERVICE_NAME=app -e SERVICE_TAGS={tag} lab-echo"
+        started = node_exec("ms2", command)
+        assert started.returncode == 0, started.stderr
+        return node_exec("ms2", f"docker inspect -f '{{{{.Config.Hostname}}}}' {name}").stdout.strip()
+
+    try:
+        claimant, honest = start("lab-echo-claim", "production"), start("lab-echo-test", "test")
+        both = {"ms2:lab-echo-claim:80", "ms2:lab-echo-test:80"}
+        wait_for(lambda: both <= {entry["Service"]["ID"] for entry in consul_passing("app")}, timeout=10)
+        lb1 = PLATFORM["nodes"]["lb1"]["ip"]
+        wait_for(lambda: http(f"http://{lb1}/", host="app-test")[1].strip() == honest, timeout=15)
+        production = [http(f"http://{PLATFORM['vip']}/", host="app-production")[1] for _ in range(20)]
+        assert all(answer.strip() != claimant for answer in production)
+        assert all("Environment: production, Served from:" in answer for answer in production)
+    finally:
+        node_exec("ms2", "docker rm -f lab-echo-claim lab-echo-test")
+
+
 def test_stopping_lb1_moves_the_vip_to_lb2_and_the_vip_keeps_answering():
     def holder():
         return [lb for lb in ("lb1", "lb2") if PLATFORM["vip"] in node_exec(lb, "ip -4 addr").stdout]
