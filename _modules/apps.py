@@ -85,6 +85,14 @@ def version_of(definition: dict) -> str | None:
     return ref.rsplit(":", 1)[1] if ":" in ref.rsplit("/", 1)[-1] else None
 
 
+TASK_HARDENING = (
+    ("cap-drop", "ALL"),
+    ("read-only", "true"),
+    ("security-opt", "no-new-privileges"),
+    ("tmpfs", "/tmp"),
+)
+
+
 def definition(env: str, version: str, instances: int, pillar: dict | None = None) -> dict[str, Any]:
     """
     The Marathon app of ``env`` running image tag ``version``: confined to the env's agents,
@@ -117,7 +125,13 @@ def definition(env: str, version: str, instances: int, pillar: dict | None = Non
         "networks": [{"mode": "container/bridge"}],
         "container": {
             "type": "DOCKER",
-            "docker": {"image": image(version, pillar), "forcePullImage": False},
+            "docker": {
+                "image": image(version, pillar),
+                "forcePullImage": False,
+                # `docker run` options: no capability, a read-only root with a private /tmp
+                # (gunicorn's heartbeat files), and no gaining privileges through setuid.
+                "parameters": [{"key": key, "value": value} for key, value in TASK_HARDENING],
+            },
             "portMappings": [
                 {"containerPort": int(app["container_port"]), "hostPort": 0, "protocol": "tcp", "name": "http"}
             ],

@@ -460,6 +460,13 @@ class Agent:
                 kwargs["user"] = value
             elif key == "workdir":
                 kwargs["working_dir"] = value
+            elif key in ("cap-drop", "cap-add", "security-opt"):
+                kwargs.setdefault(key.replace("-", "_"), []).append(value)
+            elif key == "read-only":
+                kwargs["read_only"] = value.lower() in ("true", "1", "")
+            elif key == "tmpfs":
+                path, _, options = value.partition(":")
+                kwargs.setdefault("tmpfs", {})[path] = options
             else:
                 log.warning("docker parameter %s is not supported by the stand-in; ignored", key)
 

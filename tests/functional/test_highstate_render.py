@@ -238,6 +238,12 @@ def test_nginx_template_routes_each_app_host_only_to_its_environment(rendered):
     assert 'return 503 "no backend for app-production' in routes["app-production"]
 
 
+def test_consul_answers_on_loopback_and_the_node_address_never_the_vip(rendered):
+    for node_id in ("lb1", "mm2"):
+        config = json.loads(rendered[node_id].file_content("consul-config-file-managed"))
+        assert config["client_addr"] == f"127.0.0.1 {PLATFORM['nodes'][node_id]['ip']}"
+
+
 def test_consul_node_metadata_names_the_environment_salt_gave_the_node(rendered):
     assert json.loads(rendered["ms3"].file_content("consul-config-file-managed"))["node_meta"] == {"env": "production"}
     assert json.loads(rendered["ms2"].file_content("consul-config-file-managed"))["node_meta"] == {"env": "test"}

@@ -7,6 +7,7 @@ credentials everything answers. The platform is strict in the lab as in producti
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -85,6 +86,14 @@ def test_agents_ask_for_their_principal_and_take_no_task_from_anyone(node):
     assert requests.post(f"{agent}/standin/tasks", json=task, timeout=5).status_code == 401
 
 
+def test_consul_does_not_answer_on_the_vip():
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://{PLATFORM['vip']}:8500/v1/status/leader", timeout=5)
+    # The node's own address still serves the runners; the VIP's holder answers on loopback.
+    assert requests.get(f"http://{ip('lb1')}:8500/v1/status/leader", timeout=5).ok
+    assert node_exec("lb1", "curl -sf http://127.0.0.1:8500/v1/status/leader").returncode == 0
+
+
 @pytest.fixture
 def zookeeper():
     client = KazooClient(hosts=ZOOKEEPERS, timeout=10)
@@ -122,3 +131,16 @@ def test_zookeeper_speaks_on_the_node_address_only_and_only_srvr():
         "mm1", "timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2181' 2>/dev/null && echo open || echo refused"
     )
     assert "refused" in loopback.stdout
+
+
+@pytest.mark.parametrize("node", ["ms1", "ms3"])
+def test_app_tasks_run_without_capabilities_read_only_and_unable_to_gain_privileges(node):
+    ids = node_exec(node, "docker ps -q --filter label=standin.app-id").stdout.split()
+    assert ids, f"no app task on {node}"
+    for container in ids:
+        host = json.loads(node_exec(node, f"docker inspect {container}").stdout)[0]["HostConfig"]
+        assert host["CapDrop"] == ["ALL"] and host["ReadonlyRootfs"] is True, container
+        assert host["SecurityOpt"] == ["no-new-privileges"] and not host["Privileged"], container
+        assert list(host["Tmpfs"]) == ["/tmp"], container
+        # The only host path: the shared storage's database directory.
+        assert [bind.split(":")[0] for bind in host["Binds"]] == ["/data/db"], container

@@ -446,20 +446,3 @@ def test_zookeeper_nodes_are_marathons_alone_and_the_masters_leader_readable_by_
     finally:
         anonymous.stop()
         anonymous.close()
-
-
-def test_an_agent_pulls_with_the_login_its_docker_config_holds_for_the_image_registry():
-    import base64
-    import json
-    import types
-
-    from standin.agent import Agent
-
-    login = base64.b64encode(b"pull:s3cret").decode()
-    agent = types.SimpleNamespace(
-        flags={"docker_config": json.dumps({"auths": {"registry.lan:5000": {"auth": login}}})}
-    )
-    assert Agent._pull_login(agent, "registry.lan:5000/platform/app:1.0") == {"username": "pull", "password": "s3cret"}
-    assert Agent._pull_login(agent, "elsewhere:5000/platform/app:1.0") is None
-    assert Agent._pull_login(types.SimpleNamespace(flags={}), "registry.lan:5000/platform/app:1.0") is None
-    assert Agent._pull_login(types.SimpleNamespace(flags={"docker_config": "[]"}), "registry.lan:5000/x") is None

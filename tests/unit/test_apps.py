@@ -55,6 +55,19 @@ def test_definition_runs_the_tagged_image_from_the_private_registry_in_its_env()
     }
 
 
+def test_app_tasks_run_without_capabilities_on_a_read_only_root_and_cannot_gain_privileges():
+    app = apps.definition("production", "1.0.0", 2)
+    assert app["container"]["docker"]["parameters"] == [
+        {"key": "cap-drop", "value": "ALL"},
+        {"key": "read-only", "value": "true"},
+        {"key": "security-opt", "value": "no-new-privileges"},
+        {"key": "tmpfs", "value": "/tmp"},
+    ]
+    # The only host path is the shared storage's database directory, never privileged mode.
+    assert [volume["hostPath"] for volume in app["container"]["volumes"]] == ["/data/db"]
+    assert "privileged" not in app["container"]["docker"]
+
+
 def test_definition_registers_service_app_tagged_with_the_env_and_keeps_data_on_shared_storage():
     app = apps.definition("production", "1.0.0", 2)
     assert app["env"]["SERVICE_NAME"] == "app"
