@@ -376,13 +376,19 @@ def _roll_back(env: str, previous: dict[str, Any] | None, pillar: dict[str, Any]
     return f"rolled back to app:{old_version}, which serves again"
 
 
+def _docker_parameters(app: dict[str, Any]) -> list:
+    return ((app.get("container") or {}).get("docker") or {}).get("parameters") or []
+
+
 def _same_app(current: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
-    """The running app already is what the deploy would make it (image, size, env, placement)."""
+    """The running app already is what the deploy would make it (image, size, env, placement, hardening)."""
     if current is None:
         return False
     fields = ("instances", "cpus", "mem", "env", "labels", "constraints")
-    return _cmd("apps.version_of", current) == _cmd("apps.version_of", wanted) and all(
-        current.get(field) == wanted[field] for field in fields
+    return (
+        _cmd("apps.version_of", current) == _cmd("apps.version_of", wanted)
+        and all(current.get(field) == wanted[field] for field in fields)
+        and _docker_parameters(current) == _docker_parameters(wanted)
     )
 
 

@@ -193,6 +193,14 @@ def test_deploying_the_running_version_again_changes_nothing(marathon):
     assert len(marathon.puts) == 1
 
 
+def test_an_app_running_without_the_task_hardening_is_redeployed_with_it(marathon):
+    assert app_runner.deploy(env="test", version="1.0.0")["retcode"] == 0
+    marathon.apps["/app-test"]["container"]["docker"].pop("parameters")  # deployed by an earlier version
+    assert app_runner.redeploy(env="test")["retcode"] == 0
+    assert len(marathon.puts) == 2
+    assert marathon.apps["/app-test"]["container"]["docker"]["parameters"][0] == {"key": "cap-drop", "value": "ALL"}
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
