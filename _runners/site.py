@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 NOT_BY_PILLAR = {
     "consul-keyring": "Consul keeps its gossip key in each agent's keyring and ignores a new `encrypt` "
     "(rotation needs `consul keyring`, not built yet, see README)",
+    "consul-acl": "Consul's servers created the token from the old value and keep it, so a new value "
+    "needs the old token revoked through Consul's ACL API once every holder has the new one (not "
+    "built yet, see README)",
     "zookeeper-acl": "the znodes belong to the digest that created them, so a new password would lock "
     "its daemons out of their own state (rotation needs their ACLs reset by ZooKeeper's super user "
     "first, not built yet, see README)",

@@ -15,13 +15,14 @@ import os
 import secrets
 import string
 import tempfile
+import uuid
 from typing import Any, NamedTuple
 
 import salt.utils.dictupdate
 import salt.utils.yaml
 from salt.exceptions import SaltInvocationError
 
-KINDS = ("gossip_key", "password", "token")
+KINDS = ("gossip_key", "password", "token", "uuid")
 # What a secret's users may receive in its place: a check value, stored beside it.
 HASH_KINDS = ("bcrypt",)
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
@@ -90,6 +91,8 @@ def generate(secret: Secret) -> str:
         return base64.b64encode(secrets.token_bytes(32)).decode()
     if secret.kind == "password":
         return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(secret.length))
+    if secret.kind == "uuid":  # Consul's ACL tokens are UUIDs (122 random bits)
+        return str(uuid.UUID(bytes=secrets.token_bytes(16), version=4))
     return secrets.token_urlsafe(32)
 
 

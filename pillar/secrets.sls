@@ -84,3 +84,29 @@ secrets:
       pillar: registry:htpasswd:pull
       kind: bcrypt
       roles: [registry]
+  # Consul ACL tokens (default policy deny). The servers create every token from these values
+  # with the master token (consul.acl), so a token is known before its holder first starts.
+  consul_master_token:
+    pillar: consul:acl:master_token
+    kind: uuid
+    roles: [consul-server]
+    # Consul keeps the management token it created; a new value needs it replaced through the API.
+    applied_by: consul-acl
+  consul_agent_token:
+    # Every agent's own token: registers its node and its checks.
+    pillar: consul:acl:agent_token
+    kind: uuid
+    roles: [consul-server, consul-agent]
+    applied_by: consul-acl
+  consul_registrator_token:
+    # Registers and removes the app's services. The servers create it (consul.acl).
+    pillar: consul:acl:registrator_token
+    kind: uuid
+    roles: [registrator, consul-server]
+    applied_by: consul-acl
+  consul_template_token:
+    # consul-template reads the services the load balancers route to.
+    pillar: consul:acl:template_token
+    kind: uuid
+    roles: [lb, consul-server]
+    applied_by: consul-acl

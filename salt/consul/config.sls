@@ -1,4 +1,9 @@
 {%- from "consul/map.jinja" import consul with context %}
+{%- set needed = ['agent_token'] + (['master_token'] if consul.server_role in salt['topology.node']().roles else []) %}
+{%- set missing = needed | reject('in', consul.acl) | list %}
+{%- if missing %}
+{{ raise('consul ' ~ grains.id ~ ': no consul:acl:' ~ missing | join(', consul:acl:') ~ ' in pillar: run `salt-run site.secrets`') }}
+{%- endif %}
 include:
   - .package
 

@@ -1,4 +1,5 @@
 {%- from "lb/map.jinja" import lb, platform with context %}
+{%- from "consul/map.jinja" import consul with context %}
 
 lb-consul-template-config-file-managed:
   file.managed:
@@ -6,8 +7,12 @@ lb-consul-template-config-file-managed:
     - source: salt://lb/files/consul-template.hcl.jinja
     - template: jinja
     - makedirs: true
+    # It holds consul-template's ACL token.
+    - mode: "0600"
+    - show_changes: false
     - context:
         lb: {{ lb | json }}
+        consul_token: {{ consul.acl.template_token | json }}
 
 lb-nginx-template-file-managed:
   file.managed:

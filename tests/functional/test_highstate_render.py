@@ -409,3 +409,27 @@ def test_the_images_ask_the_registry_for_a_tag_as_a_module_call_not_a_command(re
     assert pushes == []  # images are applied by cluster.up on the builder, not in its highstate
     text = (REPO / "salt" / "images" / "map.jinja").read_text()
     assert "registry.has_tag" in text and "curl" not in text
+
+
+def test_consul_denies_by_default_and_the_first_server_makes_every_token(rendered):
+    server = json.loads(rendered["mm1"].file_content("consul-config-file-managed"))["acl"]
+    agent = json.loads(rendered["lb1"].file_content("consul-config-file-managed"))["acl"]
+    assert server == {
+        "enabled": True,
+        "default_policy": "deny",
+        "down_policy": "extend-cache",
+        "tokens": {"agent": _secret("consul_agent_token"), "master": _secret("consul_master_token")},
+    }
+    assert agent["tokens"] == {"agent": _secret("consul_agent_token")}  # no master token off the servers
+    bootstrap = rendered["mm1"].state("consul-acl-bootstrapped")
+    assert bootstrap["tokens"] == {
+        "agent_token": {"secret": _secret("consul_agent_token"), "policies": ["platform-agent"]},
+        "registrator_token": {"secret": _secret("consul_registrator_token"), "policies": ["platform-registrator"]},
+        "template_token": {"secret": _secret("consul_template_token"), "policies": ["platform-template"]},
+    }
+    assert bootstrap["anonymous_policies"] == ["platform-anonymous-read"]
+    assert "consul-acl-bootstrapped" not in rendered["mm2"].highstate
+    template = rendered["lb2"].file_content("lb-consul-template-config-file-managed")
+    assert f'token = "{_secret("consul_template_token")}"' in template
+    registrator = rendered["ms1"].state("registrator-container-running")
+    assert registrator["environment"] == [{"CONSUL_HTTP_TOKEN": _secret("consul_registrator_token")}]

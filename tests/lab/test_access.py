@@ -94,6 +94,18 @@ def test_consul_does_not_answer_on_the_vip():
     assert node_exec("lb1", "curl -sf http://127.0.0.1:8500/v1/status/leader").returncode == 0
 
 
+@pytest.mark.parametrize("node", ["mm1", "ms2", "lb1"])
+def test_consul_refuses_anonymous_writes_and_key_reads_but_lets_anyone_read_the_catalog(node):
+    consul = f"http://{ip(node)}:8500"
+    write = requests.put(f"{consul}/v1/kv/intruder", data=b"taken over", timeout=5)
+    assert write.status_code == 403 and "Permission denied" in write.text
+    assert requests.get(f"{consul}/v1/kv/intruder", timeout=5).status_code in (403, 404)
+    service = {"ID": "intruder", "Name": "app", "Tags": ["production"], "Port": 80}
+    assert requests.put(f"{consul}/v1/agent/service/register", json=service, timeout=5).status_code == 403
+    assert requests.get(f"{consul}/v1/catalog/service/app", timeout=5).ok  # DNS, the UI, the runners
+    assert "intruder" not in requests.get(f"{consul}/v1/catalog/services", timeout=5).text
+
+
 @pytest.fixture
 def zookeeper():
     client = KazooClient(hosts=ZOOKEEPERS, timeout=10)

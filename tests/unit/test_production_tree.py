@@ -16,7 +16,7 @@ LAB_BRANCH = re.compile(
 
 def lab_branches() -> set[str]:
     found = set()
-    for tree in ("salt", "pillar", "_modules"):
+    for tree in ("salt", "pillar", "_modules", "_states"):
         for path in (REPO / tree).rglob("*"):
             if (
                 path.is_file()

@@ -7,6 +7,7 @@ import importlib.util
 import os
 import pathlib
 import stat
+import uuid
 
 import bcrypt
 import pytest
@@ -31,10 +32,10 @@ def store(repo_pillar):
 def test_the_catalog_makes_one_app_secret_per_environment(repo_pillar):
     keys = [s.key for s in site_secrets.catalog(repo_pillar)]
     assert keys == [
-        "app_secret_key/test", "app_secret_key/production", "consul_gossip_key", "marathon_http_password",
+        "app_secret_key/test", "app_secret_key/production", "consul_agent_token", "consul_gossip_key",
+        "consul_master_token", "consul_registrator_token", "consul_template_token", "marathon_http_password",
         "mesos_agent_secret", "mesos_marathon_secret", "mesos_operator_secret", "registry_builder_password",
-        "registry_pull_password", "vrrp_password",
-        "zookeeper_marathon_password", "zookeeper_mesos_password",
+        "registry_pull_password", "vrrp_password", "zookeeper_marathon_password", "zookeeper_mesos_password",
     ]  # fmt: skip
 
 
@@ -43,17 +44,22 @@ def test_values_have_the_form_their_users_need(repo_pillar, store):
     assert len(store["vrrp_password"]["value"]) == 8  # keepalived reads 8 characters
     assert len(store["app_secret_key/test"]["value"]) >= 40
     assert store["app_secret_key/test"]["value"] != store["app_secret_key/production"]["value"]
+    assert str(uuid.UUID(store["consul_agent_token"]["value"])) == store["consul_agent_token"]["value"]
 
 
 def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
     def value(key: str) -> str:
         return store[key]["value"]
 
+    def consul(*tokens: str) -> dict:
+        acl = {f"{token}_token": value(f"consul_{token}_token") for token in tokens}
+        return {"encrypt": value("consul_gossip_key"), "acl": acl}
+
     ms3 = site_secrets.for_node("ms3", repo_pillar, store)
     lb1 = site_secrets.for_node("lb1", repo_pillar, store)
     mm1 = site_secrets.for_node("mm1", repo_pillar, store)
     assert ms3 == {
-        "consul": {"encrypt": value("consul_gossip_key")},
+        "consul": consul("agent", "registrator"),
         "mesos": {"credentials": {"agent": value("mesos_agent_secret")}},
         "registry": {"clients": {"pull": value("registry_pull_password")}},
     }
@@ -65,9 +71,10 @@ def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
         "pull": store["registry_pull_password"]["hash"],
     }
     assert bcrypt.checkpw(value("registry_pull_password").encode(), registry["htpasswd"]["pull"].encode())
-    # A master (Mesos, Marathon, ZooKeeper, Consul server) holds every Mesos principal and both digests.
+    # A master (Mesos, Marathon, ZooKeeper, a Consul server that makes every token) holds
+    # every Mesos principal and both digests.
     assert mm1 == {
-        "consul": {"encrypt": value("consul_gossip_key")},
+        "consul": consul("agent", "master", "registrator", "template"),
         "mesos": {
             "credentials": {
                 "agent": value("mesos_agent_secret"),
@@ -83,7 +90,7 @@ def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
         "registry": {"clients": {"pull": value("registry_pull_password")}},  # registrator's image
     }
     assert lb1 == {
-        "consul": {"encrypt": store["consul_gossip_key"]["value"]},
+        "consul": consul("agent", "template"),
         "keepalived": {"auth_pass": store["vrrp_password"]["value"]},
         "registry": {"clients": {"pull": value("registry_pull_password")}},  # nginx's image
     }

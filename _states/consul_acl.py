@@ -1,0 +1,131 @@
+"""
+Consul's ACL policies and tokens as pillar describes them, made on a server through the local
+agent's HTTP API with the master token (Consul 1.8: ``/v1/acl/policy``, ``/v1/acl/token``).
+
+Tokens are created with the SecretID the site's store generated, so every holder has its
+token in its config before the token exists, and the state can tell a token it made from
+one it must make by asking who the secret is (``/v1/acl/token/self``). Nothing is deleted:
+a policy or token the state no longer names stays until an operator removes it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+
+ANONYMOUS = "00000000-0000-0000-0000-000000000002"
+TIMEOUT = 5
+
+
+class _Api:
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers["X-Consul-Token"] = token
+
+    def get(self, path: str, token: str | None = None) -> requests.Response:
+        headers = {"X-Consul-Token": token} if token else {}
+        return self.session.get(self.url + path, headers=headers, timeout=TIMEOUT)
+
+    def put(self, path: str, body: dict) -> dict:
+        answer = self.session.put(self.url + path, json=body, timeout=TIMEOUT)
+        if answer.status_code != 200:
+            raise RuntimeError(f"PUT {path}: HTTP {answer.status_code}: {answer.text.strip()[:300]}")
+        return answer.json()
+
+
+def _wait_for_acls(api: _Api, timeout: float) -> str | None:
+    """None once the ACL system answers the master token (a leader holds it), else why not."""
+    deadline, last = time.monotonic() + timeout, "no answer"
+    while True:
+        try:
+            answer = api.get("/v1/acl/policies")
+            if answer.status_code == 200:
+                return None
+            last = f"HTTP {answer.status_code}: {answer.text.strip()[:200]}"
+        except requests.RequestException as exc:
+            last = type(exc).__name__
+        if time.monotonic() >= deadline:
+            return last
+        time.sleep(2)
+
+
+def _policy_names(token: dict) -> list[str]:
+    return sorted(policy["Name"] for policy in token.get("Policies") or [])
+
+
+def bootstrapped(
+    name: str,
+    master_token: str,
+    policies: dict[str, str],
+    tokens: dict[str, dict[str, Any]],
+    anonymous_policies: list[str],
+    url: str = "http://127.0.0.1:8500",
+    timeout: float = 120,
+) -> dict[str, Any]:
+    """
+    Every policy of ``policies`` (name -> rules) exists with those rules; every token of
+    ``tokens`` (description -> ``{"secret": <SecretID>, "policies": [names]}``) exists with
+    those policies; the anonymous token carries ``anonymous_policies``.
+
+    .. code-block:: yaml
+
+        consul-acl-bootstrapped:
+          consul_acl.bootstrapped:
+            - master_token: {{ consul.acl.master_token }}
+            - policies: {platform-agent: 'node_prefix "" { policy = "write" }'}
+            - tokens: {agent: {secret: ..., policies: [platform-agent]}}
+            - anonymous_policies: []
+    """
+    ret: dict[str, Any] = {"name": name, "result": True, "changes": {}, "comment": ""}
+    api = _Api(url, master_token)
+    problem = _wait_for_acls(api, float(timeout))
+    if problem:
+        ret.update(result=False, comment=f"Consul's ACL system did not answer the master token at {url}: {problem}")
+        return ret
+    todo: list[tuple[str, str, dict]] = []  # (change, path, body)
+    for policy_name, rules in sorted(policies.items()):
+        answer = api.get(f"/v1/acl/policy/name/{policy_name}")
+        current = answer.json() if answer.status_code == 200 else None
+        if current is None:
+            todo.append((f"policy {policy_name} created", "/v1/acl/policy", {"Name": policy_name, "Rules": rules}))
+        elif current.get("Rules", "").strip() != rules.strip():
+            body = {"Name": policy_name, "Rules": rules}
+            todo.append((f"policy {policy_name} rules updated", f"/v1/acl/policy/{current['ID']}", body))
+    for description, spec in sorted(tokens.items()):
+        wanted = sorted(spec["policies"])
+        answer = api.get("/v1/acl/token/self", token=spec["secret"])
+        links = [{"Name": policy} for policy in wanted]
+        if answer.status_code != 200:
+            body = {"SecretID": spec["secret"], "Description": description, "Policies": links}
+            todo.append((f"token {description} created", "/v1/acl/token", body))
+        elif _policy_names(answer.json()) != wanted:
+            current = answer.json()
+            description = current.get("Description", description)
+            body = {"SecretID": spec["secret"], "Description": description, "Policies": links}
+            todo.append((f"token {description} policies set", f"/v1/acl/token/{current['AccessorID']}", body))
+    anonymous = api.get(f"/v1/acl/token/{ANONYMOUS}")
+    if anonymous.status_code != 200:
+        ret.update(result=False, comment=f"cannot read Consul's anonymous token: HTTP {anonymous.status_code}")
+        return ret
+    if _policy_names(anonymous.json()) != sorted(anonymous_policies):
+        body = {"Description": "Anonymous Token", "Policies": [{"Name": p} for p in sorted(anonymous_policies)]}
+        todo.append(("anonymous token policies set", f"/v1/acl/token/{ANONYMOUS}", body))
+    if not todo:
+        ret["comment"] = "Consul's ACL policies and tokens are as pillar describes them"
+        return ret
+    # Neither secrets nor rules in the changes: the output goes to the master's job cache.
+    ret["changes"] = {"acl": [change for change, _, _ in todo]}
+    if __opts__.get("test"):
+        ret.update(result=None, comment=f"{len(todo)} ACL change(s) would be made")
+        return ret
+    try:
+        for _, path, body in todo:
+            api.put(path, body)
+    except (RuntimeError, requests.RequestException) as exc:
+        ret.update(result=False, comment=f"Consul refused an ACL change: {exc}")
+        return ret
+    ret["comment"] = f"{len(todo)} ACL change(s) made"
+    return ret
