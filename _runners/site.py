@@ -133,8 +133,17 @@ def secrets(rotate: str | None = None) -> dict[str, Any]:
 
 
 def _receivers(rotated: list) -> list[str]:
+    """The nodes that use a rotated secret: those holding its hash (the registry) first, so the
+    checking side knows the new value before any client sends it."""
     nodes = (__salt__["pillar.show_pillar"]().get("platform") or {}).get("nodes") or {}
-    return sorted(n for n, spec in nodes.items() if any(__utils__["site_secrets.receives"](s, spec) for s in rotated))
+
+    def holding(secrets: list) -> list[str]:
+        return sorted(
+            n for n, spec in nodes.items() if any(__utils__["site_secrets.receives"](s, spec) for s in secrets)
+        )
+
+    checkers = holding([s._replace(roles=s.hash_roles) for s in rotated if s.hash_kind])
+    return checkers + [node for node in holding(rotated) if node not in checkers]
 
 
 def _check_rotation(rotated: list) -> None:

@@ -21,7 +21,6 @@
       'zk': marathon.zk,
       'hostname': this_node.fqdn,
       'http_port': marathon.http_port,
-      'http_credentials': marathon.http_user ~ ':' ~ marathon.http_password,
       'mesos_authentication': true,
       'mesos_authentication_principal': mesos.framework_principal,
       'mesos_authentication_secret_file': marathon.mesos_secret_file,
@@ -53,6 +52,7 @@ marathon-env-file-managed:
     - show_changes: false
     - context:
         flags: {{ flags | json }}
+        http_credentials: {{ (marathon.http_user ~ ':' ~ marathon.http_password) | json }}
         # libprocess binds the scheduler to what the hostname resolves to; Vagrant's
         # `127.0.1.1 <fqdn>` line in /etc/hosts would make it loopback, and a scheduler the
         # masters cannot reach never registers.

@@ -2,6 +2,7 @@
 {#- Marathon comes from the same vendor repository as Mesos (pillar mesos:repo). #}
 include:
   - mesos.repo
+  - mesos.sasl
 
 marathon-package-installed:
   pkg.installed:
@@ -9,3 +10,4 @@ marathon-package-installed:
     - version: {{ marathon.version | json }}
     - require:
       - sls: mesos.repo
+      - pkg: mesos-sasl-package-installed

@@ -82,7 +82,7 @@ mesos-agent-service-running:
       - file: mesos-agent-defaults-*
       - file: mesos-agent-credential-file-managed
       - file: mesos-agent-http-credentials-file-managed
-      - file: docker-registry-login-file-managed
+      - file: docker-registry-login-file-*
 {%- if 'mesos-master' not in this_node.roles %}
 
 {#- One package holds both daemons; an agent runs no master, whoever enabled it. #}

@@ -1,6 +1,7 @@
 {%- from "mesos/map.jinja" import mesos with context %}
 include:
   - .repo
+  - .sasl
 
 mesos-package-installed:
   pkg.installed:
@@ -8,3 +9,4 @@ mesos-package-installed:
     - version: {{ mesos.version | json }}
     - require:
       - sls: mesos.repo
+      - pkg: mesos-sasl-package-installed

@@ -134,7 +134,9 @@ def _secret(name: str) -> str:
 def test_marathon_authenticates_to_mesos_and_asks_http_basic(rendered):
     node = rendered["mm2"]
     env = dict(line.split("=", 1) for line in node.file_content("marathon-env-file-managed").splitlines()[1:])
-    assert env["MARATHON_HTTP_CREDENTIALS"] == f"platform:{_secret('marathon_http_password')}"
+    # Marathon's own default for --http_credentials: no MARATHON_* flag, so on no command line.
+    assert env["MESOSPHERE_HTTP_CREDENTIALS"] == f"platform:{_secret('marathon_http_password')}"
+    assert "MARATHON_HTTP_CREDENTIALS" not in env
     # A boolean is a bare flag: Marathon reads MARATHON_X= as --x.
     assert env["MARATHON_MESOS_AUTHENTICATION"] == ""
     assert env["MARATHON_MESOS_AUTHENTICATION_PRINCIPAL"] == "marathon"

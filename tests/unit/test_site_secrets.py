@@ -262,3 +262,12 @@ def test_a_stored_password_without_its_hash_gets_one_and_keeps_its_value(runner)
     assert after["value"] == password and bcrypt.checkpw(password.encode(), after["hash"].encode())
     assert [row for row in result["secrets"] if "hashed" in row.values()]
     assert applied == []
+
+
+def test_rotating_a_hashed_password_converges_the_node_checking_it_first(runner):
+    _, applied, _, _ = runner
+    site_runner.secrets()
+    assert site_runner.secrets(rotate="registry_pull_password")["retcode"] == 0
+    order = [targets[0] for fun, targets in applied if fun == "state.apply"]
+    assert order[0] == "registry" and order.count("registry") == 1
+    assert {"ms1", "lb1", "mm1"} <= set(order)  # the pull user's holders follow
