@@ -15,16 +15,12 @@ The work is done by execution modules on the master (``apps``, ``marathon``,
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import logging
 import math
 import re
 import time
 from typing import Any
 
-import salt.client
-import salt.loader
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 log = logging.getLogger(__name__)
@@ -37,28 +33,16 @@ FAILURES_BEFORE_GIVING_UP = 3
 
 
 def _progress(message: str) -> None:
-    log.info(message)
-    with contextlib.suppress(NameError):  # outside a runner job (unit tests) there is no event bus
-        __jid_event__.fire_event({"message": message, "outputter": "platform_progress"}, "progress")
+    __utils__["platform_runner.progress"](message, globals().get("__jid_event__"))
 
 
 def _fail(result: dict[str, Any], comment: str) -> dict[str, Any]:
-    result.update(result=False, retcode=1, comment=comment)
-    __context__["retcode"] = 1
-    return result
+    return __utils__["platform_runner.fail"](__context__, result, comment)
 
 
 def _cmd(fun: str, *args: Any, **kwargs: Any) -> Any:
-    """
-    An execution module function, run here on the master. The loader is built once per run:
-    ``salt.cmd`` builds a new one, grains included, on every call, which costs about a second.
-    """
-    if "app.modules" not in __context__:
-        opts = copy.deepcopy(__opts__)
-        opts["grains"] = salt.loader.grains(opts)
-        opts["pillar"] = {}
-        __context__["app.modules"] = salt.loader.minion_mods(opts, context=__context__)
-    return __context__["app.modules"][fun](*args, **kwargs)
+    """An execution module function, run here on the master (the loader is built once per run)."""
+    return __utils__["platform_runner.modules"](__opts__, __context__)[fun](*args, **kwargs)
 
 
 class Refused(Exception):
@@ -154,7 +138,7 @@ def _builders(pillar: dict[str, Any]) -> list[str]:
 
 def _has_tag(pillar: dict[str, Any], version: str) -> bool:
     builder = _builders(pillar)[0]
-    client = salt.client.get_local_client(__opts__["conf_file"])
+    client = __utils__["platform_runner.local_client"](__opts__)
     arg = [_cmd("apps.repository", pillar=pillar), version]
     answer = client.cmd(builder, "registry.has_tag", arg, timeout=30)
     if not isinstance(answer.get(builder), bool):  # registry.has_tag is ours: sync it once, then ask again
@@ -170,7 +154,7 @@ def _build(pillar: dict[str, Any], version: str) -> list[str]:
     builder = _builders(pillar)[0]
     _progress(f"building app:{version} on {builder} (nothing to do when the registry has it)")
     started = time.monotonic()
-    client = salt.client.get_local_client(__opts__["conf_file"])
+    client = __utils__["platform_runner.local_client"](__opts__)
     replies = client.cmd(
         builder,
         "state.apply",
@@ -179,13 +163,9 @@ def _build(pillar: dict[str, Any], version: str) -> list[str]:
         timeout=int(__opts__.get("platform_step_timeout", 1800)),
     )
     node_return = replies.get(builder)
+    failures = [f"{builder}: {failure}" for failure in __utils__["platform_runner.state_failures"](node_return)]
     if not isinstance(node_return, dict):
-        return [f"{builder}: {node_return or 'no answer'}"]
-    failures = [
-        f"{builder}: {chunk.get('__id__')}: {str(chunk.get('comment', '')).strip()}"
-        for chunk in node_return.values()
-        if isinstance(chunk, dict) and chunk.get("result") is False
-    ]
+        return failures
     built = any(chunk.get("changes") for chunk in node_return.values() if isinstance(chunk, dict))
     _progress(
         f"app:{version} {'built and pushed' if built else 'already in the registry'} "

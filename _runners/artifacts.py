@@ -10,7 +10,6 @@ pinned version is not rebuilt.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
@@ -23,9 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def _progress(message: str) -> None:
-    log.info(message)
-    with contextlib.suppress(NameError):  # outside a runner job (unit tests) there is no event bus
-        __jid_event__.fire_event({"message": message, "outputter": "platform_progress"}, "progress")
+    __utils__["platform_runner.progress"](message, globals().get("__jid_event__"))
 
 
 def wanted(pillar: dict[str, Any]) -> dict[str, str]:

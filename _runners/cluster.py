@@ -12,14 +12,13 @@ the run and names the step, the node and the failing states.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import fnmatch
 import logging
 import time
 from typing import Any, NamedTuple
 
-import salt.client
+from salt.exceptions import SaltInvocationError
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +67,11 @@ STEPS: tuple[Step, ...] = (
 
 
 def _progress(message: str) -> None:
-    log.info(message)
-    with contextlib.suppress(NameError):  # outside a runner job (unit tests) there is no event bus
-        __jid_event__.fire_event({"message": message, "outputter": "platform_progress"}, "progress")
+    __utils__["platform_runner.progress"](message, globals().get("__jid_event__"))
 
 
 def _fail(result: dict[str, Any], comment: str) -> dict[str, Any]:
-    result.update(result=False, retcode=1, comment=comment)
-    __context__["retcode"] = 1
-    return result
+    return __utils__["platform_runner.fail"](__context__, result, comment)
 
 
 def _pillar() -> dict[str, Any]:
@@ -85,7 +80,7 @@ def _pillar() -> dict[str, Any]:
 
 
 def _local_client():
-    return salt.client.get_local_client(__opts__["conf_file"])
+    return __utils__["platform_runner.local_client"](__opts__)
 
 
 def _checked_pillar() -> tuple[dict[str, Any], list[str]]:
@@ -94,6 +89,12 @@ def _checked_pillar() -> tuple[dict[str, Any], list[str]]:
     problems = [f"pillar did not render: {error}" for error in pillar.get("_errors", [])]
     if not problems:
         problems = __salt__["salt.cmd"]("topology.errors", platform=pillar.get("platform") or {}, components=pillar)
+    if not problems:  # every node's pillar needs each secret of the catalog
+        try:
+            store = __utils__["site_secrets.load"](__opts__["site_secrets_file"])
+            __utils__["site_secrets.check_store"](__utils__["site_secrets.catalog"](pillar), store)
+        except SaltInvocationError as exc:
+            problems = [str(exc)]
     return pillar, problems
 
 
@@ -168,18 +169,7 @@ def plan(platform: dict[str, Any] | None = None) -> list[dict[str, Any]] | dict[
 
 
 def _state_failures(node_return: Any) -> list[str]:
-    """Failing states of one minion's state return; render errors come back as a list."""
-    if isinstance(node_return, list):
-        return [f"render error: {error}" for error in node_return]
-    if not isinstance(node_return, dict):
-        return [f"unexpected return: {node_return}"]
-    failures = []
-    for chunk in node_return.values():
-        if isinstance(chunk, dict) and chunk.get("result") is False:
-            failures.append(
-                f"{chunk.get('__id__', '?')} ({chunk.get('__sls__', '?')}): {chunk.get('comment', '').strip()}"
-            )
-    return failures
+    return __utils__["platform_runner.state_failures"](node_return)
 
 
 def _changed(node_return: Any, test: bool) -> int:

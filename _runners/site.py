@@ -8,11 +8,9 @@ ext_pillar gives each node only those its roles use. Values are never printed.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import Any
 
-import salt.client
 from salt.exceptions import SaltInvocationError
 
 log = logging.getLogger(__name__)
@@ -32,15 +30,11 @@ NOT_BY_PILLAR = {
 
 
 def _progress(message: str) -> None:
-    log.info(message)
-    with contextlib.suppress(NameError):  # outside a runner job (unit tests) there is no event bus
-        __jid_event__.fire_event({"message": message, "outputter": "platform_progress"}, "progress")
+    __utils__["platform_runner.progress"](message, globals().get("__jid_event__"))
 
 
 def _fail(result: dict[str, Any], comment: str) -> dict[str, Any]:
-    result.update(result=False, retcode=1, comment=comment)
-    __context__["retcode"] = 1
-    return result
+    return __utils__["platform_runner.fail"](__context__, result, comment)
 
 
 def _store_path() -> str:
@@ -153,7 +147,7 @@ def _check_rotation(rotated: list) -> None:
         raise SaltInvocationError(verdict.get("comment", "pillar is invalid"))
     targets = _receivers(rotated)
     if targets:
-        client = salt.client.get_local_client(__opts__["conf_file"])
+        client = __utils__["platform_runner.local_client"](__opts__)
         answers = client.cmd(targets, "test.ping", tgt_type="list", timeout=30)
         silent = [node for node in targets if answers.get(node) is not True]
         if silent:
@@ -166,17 +160,11 @@ def _apply_rotation(rotated: list) -> list[str]:
     the keepalived pair, disagree only during one node's run), stopping at the first failure;
     re-deploy the app, at the version it runs, for an app secret.
     """
-    client = salt.client.get_local_client(__opts__["conf_file"])
+    client = __utils__["platform_runner.local_client"](__opts__)
     for node_id in _receivers(rotated):
         _progress(f"applying the new value: highstate on {node_id}")
         reply = client.cmd(node_id, "state.apply", kwarg={"queue": True}, timeout=600).get(node_id)
-        if not isinstance(reply, dict):
-            return [f"{node_id}: {reply or 'no answer'}"]
-        failures = [
-            f"{node_id}: {chunk.get('__id__')}: {str(chunk.get('comment', '')).strip()}"
-            for chunk in reply.values()
-            if isinstance(chunk, dict) and chunk.get("result") is False
-        ]
+        failures = [f"{node_id}: {failure}" for failure in __utils__["platform_runner.state_failures"](reply)]
         if failures:
             return failures
     problems = []

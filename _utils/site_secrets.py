@@ -173,6 +173,7 @@ def for_node(minion_id: str, pillar: dict[str, Any], store: dict[str, dict[str, 
     otherwise be what a site runs with) and a secret the store does not hold yet.
     """
     wanted = catalog(pillar)
+    node = ((pillar.get("platform") or {}).get("nodes") or {}).get(minion_id)
     paths = [s.pillar_path for s in wanted] + [s.hash_pillar_path for s in wanted if s.hash_pillar_path]
     preset = sorted(path for path in paths if _lookup(pillar, path) not in (None, ""))
     if preset:
@@ -180,6 +181,20 @@ def for_node(minion_id: str, pillar: dict[str, Any], store: dict[str, dict[str, 
             f"{', '.join(preset)} set in SLS pillar; secrets come only from this site's store "
             "(salt-run site.secrets generates them): remove the value from pillar"
         )
+    if node is None:  # not a platform node (the master's own pillar): it receives nothing
+        return {}
+    check_store(wanted, store)
+    result: dict[str, Any] = {}
+    for secret in wanted:
+        if receives(secret, node):
+            result = salt.utils.dictupdate.merge(result, _nest(secret.pillar_path, store[secret.key]["value"]))
+        if secret.hash_kind and receives(secret._replace(roles=secret.hash_roles), node):
+            result = salt.utils.dictupdate.merge(result, _nest(secret.hash_pillar_path, store[secret.key]["hash"]))
+    return result
+
+
+def check_store(wanted: list[Secret], store: dict[str, dict[str, str]]) -> None:
+    """Refuse, with the fix, a store that lacks a value (or its hash) of the catalog ``wanted``."""
     missing = sorted(
         s.key
         for s in wanted
@@ -187,14 +202,6 @@ def for_node(minion_id: str, pillar: dict[str, Any], store: dict[str, dict[str, 
     )
     if missing:
         raise SaltInvocationError(f"no value yet for secret(s) {', '.join(missing)}: run `salt-run site.secrets`")
-    node = ((pillar.get("platform") or {}).get("nodes") or {}).get(minion_id)
-    result: dict[str, Any] = {}
-    for secret in wanted:
-        if node and receives(secret, node):
-            result = salt.utils.dictupdate.merge(result, _nest(secret.pillar_path, store[secret.key]["value"]))
-        if node and secret.hash_kind and receives(secret._replace(roles=secret.hash_roles), node):
-            result = salt.utils.dictupdate.merge(result, _nest(secret.hash_pillar_path, store[secret.key]["hash"]))
-    return result
 
 
 def for_runners(pillar: dict[str, Any], store: dict[str, dict[str, str]]) -> dict[str, Any]:

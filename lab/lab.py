@@ -372,7 +372,7 @@ def up(args: argparse.Namespace) -> int:
     ensure_apt_repository(plat["master_ip"])
     ensure_master(plat["master_ip"])
     # Before any node asks for its pillar: without the site's secrets every pillar fails to render.
-    run("salt-run", "site.secrets", "--out=quiet", env=salt_env(), cwd=REPO)
+    run("salt-run", "site.secrets", "--quiet", env=salt_env(), cwd=REPO)
     ensure_nodes(plat, image)
     node_ids = sorted(plat["nodes"])
     say(f"waiting for the keys of {len(node_ids)} nodes")

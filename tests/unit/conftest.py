@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import pathlib
 
+import platform_runner
 import pytest
 import salt.modules.slsutil
+import site_secrets
 import topology
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -27,4 +30,15 @@ def topology_funcs() -> dict:
         "topology.settings": topology.settings,
         "topology.registry": topology.registry,
         "topology.nodes": topology.nodes,
+    }
+
+
+@pytest.fixture
+def runner_utils() -> dict:
+    """__utils__ of a runner, as Salt's loader names them: the shared runner helper and the site's secrets."""
+    return {
+        f"{module.__name__}.{name}": function
+        for module in (platform_runner, site_secrets)
+        for name, function in vars(module).items()
+        if inspect.isfunction(function) and function.__module__ == module.__name__ and not name.startswith("_")
     }

@@ -8,6 +8,7 @@ import itertools
 import app as app_runner
 import apps
 import pytest
+import salt.client
 import salt.modules.slsutil
 import site_secrets
 import topology
@@ -116,7 +117,7 @@ def marathon(repo_pillar):
 
 
 @pytest.fixture
-def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, topology_funcs):
+def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, topology_funcs, runner_utils):
 
     def unreachable(*args, **kwargs):
         raise CommandExecutionError("Marathon is unreachable: tried http://192.168.33.11:8080 (ConnectionError)")
@@ -153,19 +154,17 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, 
             assert fun == "registry.has_tag", fun
             return {target: arg[1] in registry_tags}
 
-    monkeypatch.setattr(app_runner.salt.client, "get_local_client", lambda conf_file: Client())
+    monkeypatch.setattr(salt.client, "get_local_client", lambda conf_file: Client())
     return {
         app_runner: {
             "__opts__": {"conf_file": "/dev/null", "site_secrets_file": "/nonexistent/secrets.yaml"},
-            "__context__": {"app.modules": Modules(system)},
+            "__context__": {"platform_runner.modules": Modules(system)},
             "__salt__": {
                 "pillar.show_pillar": lambda: repo_pillar,
                 "cluster.validate": lambda: {"retcode": 0},
             },
-            "__utils__": {
-                "site_secrets.load": lambda path: site_store(repo_pillar, **{"app_secret_key/test": "test-secret"}),
-                "site_secrets.for_runners": site_secrets.for_runners,
-            },
+            "__utils__": runner_utils
+            | {"site_secrets.load": lambda path: site_store(repo_pillar, **{"app_secret_key/test": "test-secret"})},
         },
         apps: {"__pillar__": repo_pillar, "__salt__": topology_funcs},
         topology: {"__pillar__": repo_pillar, "__salt__": topology_funcs},
@@ -222,14 +221,14 @@ def test_bad_input_is_refused_with_a_reason_and_changes_nothing(marathon, kwargs
 
 @pytest.mark.parametrize("version", ["x;touch /tmp/p", "$(id)", "-rm", "a b", "x" * 129])
 def test_a_build_of_a_version_that_is_not_a_tag_is_refused_before_any_node_is_asked(version, monkeypatch):
-    monkeypatch.setattr(app_runner.salt.client, "get_local_client", lambda conf_file: pytest.fail("a node was asked"))
+    monkeypatch.setattr(salt.client, "get_local_client", lambda conf_file: pytest.fail("a node was asked"))
     result = app_runner.build(version=version)
     assert result["retcode"] == 1
     assert "is not an image tag" in result["comment"] and "nothing was changed" in result["comment"]
 
 
 def test_unreachable_marathon_is_a_clear_error(configure_loader_modules, marathon):
-    modules = app_runner.__context__["app.modules"]
+    modules = app_runner.__context__["platform_runner.modules"]
     for fun in [name for name in modules if name.startswith("marathon.")]:
         modules[fun] = modules["marathon.unreachable"]
     result = app_runner.deploy(env="test", version="1.0.0")

@@ -6,6 +6,7 @@ import cluster
 import platform_drift
 import platform_status
 import pytest
+import site_secrets
 import topology
 
 
@@ -54,7 +55,9 @@ def deployed():
 
 
 @pytest.fixture
-def configure_loader_modules(repo_pillar, deployed):
+def configure_loader_modules(repo_pillar, deployed, runner_utils, tmp_path):
+    store = {secret.key: site_secrets.new_entry(secret) for secret in site_secrets.catalog(repo_pillar)}
+
     def salt_cmd(fun, **kwargs):
         if fun == "apps.settings":
             return repo_pillar["app"]
@@ -67,8 +70,14 @@ def configure_loader_modules(repo_pillar, deployed):
 
     return {
         cluster: {
-            "__opts__": {"conf_file": "/dev/null", "platform_minion_wait": 0, "platform_verify_settle": 0},
+            "__opts__": {
+                "conf_file": "/dev/null",
+                "platform_minion_wait": 0,
+                "platform_verify_settle": 0,
+                "site_secrets_file": str(tmp_path / "secrets.yaml"),
+            },
             "__context__": {},
+            "__utils__": runner_utils | {"site_secrets.load": lambda path: store},
             "__salt__": {
                 "pillar.show_pillar": lambda: repo_pillar,
                 "salt.cmd": salt_cmd,
@@ -432,3 +441,11 @@ def test_drift_report_prints_the_diff_under_the_state(monkeypatch):
         "    -// edited",
     ]
     assert text.splitlines()[-1].startswith("1 node: 0 clean, 1 drifted (ms2) in ")
+
+
+def test_a_site_without_secrets_is_refused_with_the_fix_and_nothing_is_applied(client):
+    cluster.__utils__["site_secrets.load"] = lambda path: {}
+    result = cluster.up(test=True)
+    assert result["retcode"] == 1
+    assert "no value yet for secret(s)" in result["comment"] and "run `salt-run site.secrets`" in result["comment"]
+    assert client.applied == []
