@@ -9,9 +9,12 @@ in the tests (../shared/reference/marathon/validate_app.py).
 
 from __future__ import annotations
 
+import ssl
+import urllib.parse
 from typing import Any
 
 import requests
+import requests.adapters
 from salt.exceptions import CommandExecutionError
 
 # Seconds one answer through the VIP may take.
@@ -167,36 +170,87 @@ def definition(env: str, version: str, instances: int, pillar: dict | None = Non
     }
 
 
-def served(env: str, samples: int = 10, pillar: dict | None = None) -> list[dict[str, Any]]:
+class _PinnedAddress(requests.adapters.HTTPAdapter):
     """
-    Ask the load balancers, through the VIP, ``samples`` times for the app's health page of
-    ``env``: what answered (HTTP status, app version, container hostname) each time.
+    Connects to ``address`` whatever host a URL names; that host stays the TLS name (SNI and
+    the certificate's check) and the Host header. How a client asks for https://app-<env>/
+    where app-<env> resolves to the VIP, without a resolver that knows it.
+    """
+
+    def __init__(self, address: str, context: ssl.SSLContext):
+        self.address, self.context = address, context
+        super().__init__()
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        name = host_params["host"]
+        host_params["host"] = self.address
+        if host_params["scheme"] == "https":
+            # This CA only: not the bundle requests would add.
+            for bundle in ("ca_certs", "ca_cert_dir"):
+                pool_kwargs.pop(bundle, None)
+            pool_kwargs.update(ssl_context=self.context, server_hostname=name, assert_hostname=name)
+        return host_params, pool_kwargs
+
+    def send(self, request, **kwargs):
+        request.headers.setdefault("Host", urllib.parse.urlsplit(request.url).netloc)
+        return super().send(request, **kwargs)
+
+
+def _session(address: str, ca: str) -> requests.Session:
+    """
+    A session whose every request goes to ``address``, trusting only the CA ``ca`` (PEM text,
+    or the path of a PEM file) for HTTPS.
+    """
+    if ca.lstrip().startswith("-----BEGIN"):
+        context = ssl.create_default_context(cadata=ca)
+    else:
+        context = ssl.create_default_context(cafile=ca)
+    session = requests.Session()
+    adapter = _PinnedAddress(address, context)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def served(
+    env: str, samples: int = 10, pillar: dict | None = None, address: str | None = None, ca: str | None = None
+) -> list[dict[str, Any]]:
+    """
+    Ask the load balancers ``samples`` times for the app's health page of ``env`` over
+    HTTPS, as a browser does: https://app-<env>/ sent to the VIP (or ``address``), the
+    certificate checked against the cluster CA. ``ca`` is the CA certificate (PEM text or a
+    file); by default the copy this node trusts (common:ca_trust_path). What answered each
+    time: HTTP status, app version, container hostname.
 
     CLI Example:
 
     .. code-block:: bash
 
         salt-call apps.served test
+        salt-call apps.served test samples=1 address=127.0.0.1
     """
     pillar = _pillar(pillar)
     platform = pillar["platform"]
     path = settings(pillar)["health"]["path"]
+    ca = ca or __salt__["topology.settings"]("common", pillar)["ca_trust_path"]
     answers = []
-    for _ in range(int(samples)):
-        try:
-            reply = requests.get(f"http://{platform['vip']}{path}", headers={"Host": f"app-{env}"}, timeout=LB_TIMEOUT)
-        except requests.RequestException as exc:
-            answers.append({"status": None, "version": None, "host": None, "error": type(exc).__name__})
-            continue
-        try:
-            body = reply.json()
-        except ValueError:
-            body = {}
-        answers.append(
-            {
-                "status": reply.status_code,
-                "version": reply.headers.get("X-Notejam-Version"),
-                "host": body.get("host") if isinstance(body, dict) else None,
-            }
-        )
+    with _session(address or platform["vip"], ca) as session:
+        for _ in range(int(samples)):
+            try:
+                reply = session.get(f"https://app-{env}{path}", timeout=LB_TIMEOUT, allow_redirects=False)
+            except requests.RequestException as exc:
+                answers.append({"status": None, "version": None, "host": None, "error": type(exc).__name__})
+                continue
+            try:
+                body = reply.json()
+            except ValueError:
+                body = {}
+            answers.append(
+                {
+                    "status": reply.status_code,
+                    "version": reply.headers.get("X-Notejam-Version"),
+                    "host": body.get("host") if isinstance(body, dict) else None,
+                }
+            )
     return answers

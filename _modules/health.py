@@ -145,8 +145,9 @@ def lb(node: dict) -> dict[str, Any]:
     health = _http(f"http://127.0.0.1:{settings['port']}{settings['health_path']}")
     answers = []
     for env in __pillar__["platform"]["environments"]:
-        reply = _http(f"http://127.0.0.1:{settings['port']}/", headers={"Host": f"app-{env}"})
-        answers.append(f"app-{env} {reply.status_code}")
+        # Over HTTPS with the name a browser uses: the certificate is checked too.
+        reply = __salt__["apps.served"](env, samples=1, address="127.0.0.1")[0]
+        answers.append(f"app-{env} {reply['status'] or reply['error']}")
     return _check(health.status_code == 200, f"nginx {health.status_code}; " + ", ".join(answers))
 
 

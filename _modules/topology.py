@@ -85,6 +85,76 @@ def states(node_id: str | None = None, platform: dict | None = None) -> list[str
     return result
 
 
+def ca_node(platform: dict | None = None) -> str | None:
+    """
+    The node that holds the cluster CA: the first, by id, whose roles bring the ``ca``
+    formula. Other nodes trust the CA certificate from this node's mine entry only, and ask
+    it to sign theirs.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call topology.ca_node
+    """
+    platform = _platform(platform)
+    return next((node_id for node_id in nodes(platform=platform) if "ca" in states(node_id, platform)), None)
+
+
+def app_hostnames(platform: dict | None = None) -> list[str]:
+    """
+    The names the load balancers serve the app under, on the VIP: ``app-<env>`` and
+    ``app-<env>.<domain>`` for each environment.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call topology.app_hostnames
+    """
+    platform = _platform(platform)
+    domain = platform.get("domain", "")
+    names = []
+    for env in platform.get("environments") or []:
+        names += [f"app-{env}", f"app-{env}.{domain}"] if domain else [f"app-{env}"]
+    return names
+
+
+def signing_policies(pillar: dict | None = None) -> dict[str, dict]:
+    """
+    The cluster CA's signing policies (x509_v2's ``x509_signing_policies``), one per node it
+    signs for: the node alone may ask (``minions``), and the policy fixes every name and use
+    of the certificate, so a node cannot obtain one for another's names. Today: each load
+    balancer's certificate for the app's names.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call topology.signing_policies
+    """
+    pillar = pillar if pillar is not None else _pillar()
+    platform = pillar.get("platform", {})
+    ca = settings("ca", pillar)
+    names = app_hostnames(platform)
+    policies: dict[str, dict] = {}
+    for node_id in nodes("lb", platform) if names else ():
+        policies[f"{ca['app_tls']['policy_prefix']}-{node_id}"] = {
+            "minions": node_id,
+            "signing_private_key": ca["key"],
+            "signing_cert": ca["cert"],
+            "CN": names[0],
+            "subjectAltName": ", ".join(f"DNS:{name}" for name in names),
+            "basicConstraints": "critical, CA:false",
+            "keyUsage": "critical, digitalSignature, keyEncipherment",
+            "extendedKeyUsage": "serverAuth",
+            "subjectKeyIdentifier": "hash",
+            "authorityKeyIdentifier": "keyid:always",
+            "days_valid": int(ca["app_tls"]["days_valid"]),
+        }
+    return policies
+
+
 def component(name: str, pillar: dict | None = None) -> dict:
     """
     A component's pillar (version, source, settings): pillar/components.sls with this

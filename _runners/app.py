@@ -83,6 +83,21 @@ def _with_site_secrets(pillar: dict[str, Any]) -> dict[str, Any]:
         raise Refused(str(exc)) from exc
 
 
+def _cluster_ca(pillar: dict[str, Any]) -> str:
+    """
+    The cluster CA's certificate, which the app's HTTPS answers are checked against: from the
+    CA node's mine entry only, as every node takes it; read once per run.
+    """
+    if "app.cluster_ca" not in __context__:
+        node = _cmd("topology.ca_node", pillar["platform"])
+        key = _cmd("topology.settings", "ca", pillar)["mine_key"]
+        pem = __salt__["mine.get"](node, key, tgt_type="list").get(node) if node else None
+        if not pem:
+            raise Refused(f"no cluster CA certificate in the mine of {node or 'a CA node'}: run salt-run cluster.up")
+        __context__["app.cluster_ca"] = pem
+    return __context__["app.cluster_ca"]
+
+
 def _env_agents(pillar: dict[str, Any], env: str) -> list[str]:
     platform = pillar["platform"]
     known = platform.get("environments") or []
@@ -292,7 +307,7 @@ def _served(
             (entry["address"], entry["port"])
             for entry in _cmd("consul_health.passing", app_settings["service"], env, pillar=pillar)
         }
-        answers = _cmd("apps.served", env, LB_SAMPLES, pillar=pillar)
+        answers = _cmd("apps.served", env, LB_SAMPLES, pillar=pillar, ca=_cluster_ca(pillar))
         versions = sorted({str(a["version"]) for a in answers if a["status"] == 200})
         bad = [a for a in answers if a["status"] != 200]
         detail = (
@@ -581,6 +596,7 @@ def status(env: str | None = None) -> dict[str, Any]:
         envs = [env] if env else list(pillar["platform"].get("environments") or [])
         for name in envs:
             _env_agents(pillar, name)
+        ca = _cluster_ca(pillar)
     except (Refused, CommandExecutionError) as exc:
         return _fail({"rows": []}, str(exc))
     rows = []
@@ -594,7 +610,7 @@ def status(env: str | None = None) -> dict[str, Any]:
             row.update(healthy=False, problem=str(exc))
             rows.append(row)
             continue
-        answers = _cmd("apps.served", name, LB_SAMPLES, pillar=pillar)
+        answers = _cmd("apps.served", name, LB_SAMPLES, pillar=pillar, ca=ca)
         served = [a for a in answers if a["status"] == 200]
         row.update(
             version=_cmd("apps.version_of", app) if app else None,

@@ -5,7 +5,7 @@ app:
   name: notejam
   # Tag of the image that `app.deploy` builds from salt://app/image and deploys when no
   # version is given. Bump it when the app's sources change: an existing tag is never rebuilt.
-  version: "1.0.3"
+  version: "1.0.4"
   # Consul service registrator registers each instance as, tagged with its environment;
   # the load balancers route app-<env> to its passing instances.
   service: app

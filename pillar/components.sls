@@ -68,7 +68,7 @@ images:
   base: debian:bookworm-slim
   base_source: pull
   # Image tags: bump one when its build context changes; an existing tag is never rebuilt.
-  lb_tag: "1"
+  lb_tag: "2"
 
 drift:
   # Every node checks its own highstate (test=True) on a schedule and returns the result to

@@ -22,3 +22,8 @@ ca-mine-entry-removed:
       - {{ ca.mine_key }}
     - onchanges:
       - file: ca-files-absent
+
+ca-signing-policies-absent:
+  grains.absent:
+    - name: x509_signing_policies
+    - destructive: true

@@ -2,3 +2,4 @@ include:
   - .authority
   - .trust
   - .publish
+  - .signing

@@ -1,5 +1,7 @@
 {%- from "lb/map.jinja" import lb, platform with context %}
 {%- from "consul/map.jinja" import consul with context %}
+include:
+  - .tls
 
 lb-consul-template-config-file-managed:
   file.managed:
@@ -25,11 +27,16 @@ lb-nginx-template-file-managed:
         environments: {{ platform.environments | json }}
         domain: {{ platform.domain | json }}
 
-{#- Bound into the LB container as a whole: nothing but the two files above belongs there. #}
+{#- Bound into the LB container as a whole: nothing but the files above and the TLS key and
+    certificate belongs there (clean keeps what file states require; the x509 files by name). #}
+{%- set tls_files = [lb.tls_key.split('/')[-1], lb.tls_cert.split('/')[-1]] %}
 lb-config-dir-cleaned:
   file.directory:
     - name: {{ lb.config_dir }}
     - clean: true
+    - exclude_pat: {{ ('E@^(' ~ (tls_files | map('regex_escape') | join('|')) ~ ')$') | json }}
     - require:
       - file: lb-consul-template-config-file-managed
       - file: lb-nginx-template-file-managed
+      - x509: lb-tls-key-managed
+      - x509: lb-tls-certificate-managed

@@ -14,9 +14,9 @@ lb-container-running:
     - binds:
       - {{ lb.config_dir }}:{{ lb.config_dir }}:ro
     - restart_policy: always
-    # A changed template or consul-template config is a reload, not a restart: the entrypoint
-    # passes SIGHUP to consul-template, which re-reads both and reloads nginx if its output
-    # changed. A new image tag still re-creates the container.
+    # A changed template, consul-template config or certificate is a reload, not a restart:
+    # on SIGHUP the entrypoint has consul-template re-read its config and template and nginx
+    # its certificate. A new image tag still re-creates the container.
     - watch_action: SIGHUP
     - require:
       - service: docker-service-running
@@ -24,3 +24,4 @@ lb-container-running:
       - file: lb-consul-template-config-file-managed
       - file: lb-nginx-template-file-managed
       - file: lb-config-dir-cleaned
+      - x509: lb-tls-certificate-managed

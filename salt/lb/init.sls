@@ -1,3 +1,4 @@
 include:
+  - .tls
   - .config
   - .container

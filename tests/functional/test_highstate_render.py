@@ -435,3 +435,43 @@ def test_consul_denies_by_default_and_the_first_server_makes_every_token(rendere
     assert f'token = "{_secret("consul_template_token")}"' in template
     registrator = rendered["ms1"].state("registrator-container-running")
     assert registrator["environment"] == [{"CONSUL_HTTP_TOKEN": _secret("consul_registrator_token")}]
+
+
+def test_the_app_is_served_over_https_only_with_the_usual_headers_and_a_sign_in_limit(rendered):
+    template = rendered["lb1"].file_content("lb-nginx-template-file-managed")
+    for env in ("test", "production"):
+        plain, tls = re.findall(
+            rf"server \{{\n  listen (\d+)( ssl)?;\n  server_name app-{env} app-{env}\.localdomain;", template
+        )
+        assert plain == ("80", "") and tls == ("443", " ssl")
+    redirects = re.findall(
+        r"listen 80;\n  server_name (app-\S+) .*?\n  location / \{\n    return 301 https://\$host\$request_uri;",
+        template,
+    )
+    assert redirects == ["app-test", "app-production"]
+    for header in (
+        'Strict-Transport-Security "max-age=31536000"',
+        "X-Content-Type-Options nosniff",
+        "X-Frame-Options DENY",
+    ):
+        assert template.count(f"add_header {header} always;") == 2
+    assert "ssl_certificate     /etc/platform-lb/app-tls.crt;" in template
+    assert "limit_req_zone $lb_signin_client zone=lb_signin:1m rate=10r/m;" in template
+    assert template.count("location = /signin {\n    limit_req zone=lb_signin burst=5 nodelay;") == 2
+
+
+def test_each_lb_asks_the_ca_node_for_its_certificate_under_its_own_policy(rendered):
+    policies = rendered["registry"].state("ca-signing-policies-present")["value"]
+    assert sorted(policies) == ["app-tls-lb1", "app-tls-lb2"]
+    for node_id in ("lb1", "lb2"):
+        policy = policies[f"app-tls-{node_id}"]
+        assert policy["minions"] == node_id
+        assert policy["signing_private_key"] == "/etc/pki/platform-ca/ca.key"
+        assert policy["subjectAltName"] == (
+            "DNS:app-test, DNS:app-test.localdomain, DNS:app-production, DNS:app-production.localdomain"
+        )
+        certificate = rendered[node_id].state("lb-tls-certificate-managed")
+        assert certificate["ca_server"] == "registry"
+        assert certificate["signing_policy"] == f"app-tls-{node_id}"
+        assert "signing_private_key" not in certificate
+    assert not any("ca.key" in str(chunk) for chunk in rendered["lb1"].highstate.values())

@@ -33,6 +33,8 @@ def app_config(db_path: Path, **overrides: Any) -> dict[str, Any]:
         "NOTEJAM_DB": str(db_path),
         "NOTEJAM_SECRET_KEY": SECRET,
         "NOTEJAM_VERSION": VERSION,
+        # The test client speaks plain HTTP, which would not carry a Secure cookie back.
+        "SESSION_COOKIE_SECURE": False,
         **overrides,
     }
 

@@ -134,3 +134,13 @@ def test_a_session_signed_with_another_secret_is_ignored(make_app):
 
     assert response.status_code == 302
     assert "/signin" in response.headers["Location"]
+
+
+def test_the_session_cookie_is_secure_httponly_and_samesite_by_default(monkeypatch, db_path):
+    monkeypatch.setenv("NOTEJAM_DB", str(db_path))
+    monkeypatch.setenv("NOTEJAM_SECRET_KEY", "from-the-environment")
+    client = create_app().test_client()
+    response = client.get("/signin")  # the form's CSRF token starts a session
+    cookie = response.headers["Set-Cookie"]
+    assert "session=" in cookie
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie

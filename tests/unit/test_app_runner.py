@@ -17,6 +17,9 @@ from salt.exceptions import CommandExecutionError
 ENV_HOSTS = {"test": ["ms1", "ms2"], "production": ["ms3", "ms4"]}
 
 
+CA_PEM = "-----BEGIN CERTIFICATE-----\nthe cluster CA\n-----END CERTIFICATE-----\n"
+
+
 class FakeMarathon:
     """Marathon as the runner sees it through the marathon module: apps, versions, deployments."""
 
@@ -94,7 +97,8 @@ class FakeMarathon:
             if all(result["alive"] for result in task["healthCheckResults"])
         ]
 
-    def served(self, env, samples=10, pillar=None):
+    def served(self, env, samples=10, pillar=None, ca=None):
+        assert ca == CA_PEM, "the answers are checked against the CA node's certificate"
         app = self.apps.get(f"/app-{env}")
         if not app or not self.passing("app", env):
             return [{"status": 503, "version": None, "host": None}] * samples
@@ -161,6 +165,9 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, 
             "__context__": {"platform_runner.modules": Modules(system)},
             "__salt__": {
                 "pillar.show_pillar": lambda: repo_pillar,
+                "mine.get": lambda tgt, fun, tgt_type: (
+                    {"registry": CA_PEM} if (tgt, tgt_type) == ("registry", "list") else {}
+                ),
                 "cluster.validate": lambda: {"retcode": 0},
             },
             "__utils__": runner_utils

@@ -20,8 +20,10 @@ stop_both() {
   wait || true
 }
 
-# Salt sends SIGHUP after changing the config or the template: consul-template re-reads both.
-trap 'kill -HUP "$template_pid" 2>/dev/null || true' HUP
+# Salt sends SIGHUP after changing the config, the template or the TLS certificate:
+# consul-template re-reads the first two, nginx (which keeps its old config if the new one
+# fails its test) the certificate.
+trap 'kill -HUP "$template_pid" 2>/dev/null || true; nginx -s reload || true' HUP
 trap 'stop_both; exit 0' TERM INT
 
 # `wait -n` also returns when a trapped signal arrives, hence the loop.

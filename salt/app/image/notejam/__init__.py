@@ -29,7 +29,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         raise RuntimeError("NOTEJAM_SECRET_KEY is not set: give every instance the same secret session key")
 
     app = Flask(__name__)
-    app.config.update(config, SECRET_KEY=config["NOTEJAM_SECRET_KEY"], SESSION_COOKIE_SAMESITE="Lax")
+    # The session cookie travels over HTTPS only (the load balancers serve nothing else), is
+    # not readable by scripts (Flask's default) and is not sent on cross-site posts.
+    app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.config.update(config, SECRET_KEY=config["NOTEJAM_SECRET_KEY"])
     app.config["NOTEJAM_DB"] = str(app.config["NOTEJAM_DB"])
     hostname = socket.gethostname()
 
