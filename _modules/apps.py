@@ -9,6 +9,7 @@ in the tests (../shared/reference/marathon/validate_app.py).
 
 from __future__ import annotations
 
+import hashlib
 import ssl
 import urllib.parse
 from typing import Any
@@ -101,7 +102,8 @@ def definition(env: str, version: str, instances: int, pillar: dict | None = Non
     The Marathon app of ``env`` running image tag ``version``: confined to the env's agents,
     bridged with a random host port, registered in Consul as service ``app:service`` tagged
     ``env`` (registrator reads the SERVICE_* env), gated by health checks, and upgraded
-    without ever dropping below full capacity. Its database lives on the shared storage.
+    without ever dropping below full capacity. Its database lives on the shared storage; its
+    session key is a file on the agent, so Marathon's API never shows it.
 
     CLI Example:
 
@@ -120,6 +122,7 @@ def definition(env: str, version: str, instances: int, pillar: dict | None = Non
             "secrets (salt-run site.secrets)"
         )
     db_dir = f"{nfs['export']}/{nfs['db_dir']}"
+    secret_dir = f"{app['secret_dir']}/{env}"
     return {
         "id": app_id(env),
         "instances": int(instances),
@@ -138,12 +141,16 @@ def definition(env: str, version: str, instances: int, pillar: dict | None = Non
             "portMappings": [
                 {"containerPort": int(app["container_port"]), "hostPort": 0, "protocol": "tcp", "name": "http"}
             ],
-            "volumes": [{"containerPath": db_dir, "hostPath": db_dir, "mode": "RW"}],
+            "volumes": [
+                {"containerPath": db_dir, "hostPath": db_dir, "mode": "RW"},
+                # The environment's session key, written on its agents by the app formula.
+                {"containerPath": app["secret_mount"], "hostPath": secret_dir, "mode": "RO"},
+            ],
         },
         "env": {
             "NOTEJAM_ENV": env,
             "NOTEJAM_DB": f"{db_dir}/notejam-{env}.db",
-            "NOTEJAM_SECRET_KEY": str(secret_key),
+            "NOTEJAM_SECRET_KEY_FILE": f"{app['secret_mount']}/secret_key",
             "PORT": str(app["container_port"]),
             "NOTEJAM_DRAIN_SECONDS": str(app["drain_seconds"]),
             "SERVICE_NAME": app["service"],
@@ -151,7 +158,9 @@ def definition(env: str, version: str, instances: int, pillar: dict | None = Non
             "SERVICE_CHECK_HTTP": health["path"],
             "SERVICE_CHECK_INTERVAL": str(app["consul_check_interval"]),
         },
-        "labels": {"environment": env, "app_version": str(version)},
+        # Which key the instances read (not the key): a rotated one changes the definition, so
+        # app.redeploy restarts the instances onto it.
+        "labels": {"environment": env, "app_version": str(version), "secret_key": fingerprint(str(secret_key))},
         "constraints": [["env", "CLUSTER", env]],
         "healthChecks": [
             {
@@ -211,6 +220,19 @@ def _session(address: str, ca: str) -> requests.Session:
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
+
+
+def fingerprint(secret: str) -> str:
+    """
+    A short digest that tells two secrets apart without revealing either.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call apps.fingerprint "$value"
+    """
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
 def served(

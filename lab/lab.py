@@ -201,13 +201,18 @@ def port_taken(address: str, port: int) -> bool:
 
 
 def write_master_include() -> bool:
-    """The lab's file root (lab/salt: its build contexts) after production's; True if it changed."""
-    production = yaml.safe_load((REPO / "master.conf").read_text())["file_roots"]["base"]
+    """
+    The lab's file root (lab/salt: its build contexts) after production's; True if it or
+    master.conf changed since it was written (the master reads both at start only).
+    """
+    master_conf = (REPO / "master.conf").read_text()
+    production = yaml.safe_load(master_conf)["file_roots"]["base"]
     include = STATE_DIR / "master.d" / "lab.conf"
     include.parent.mkdir(parents=True, exist_ok=True)
-    text = "# Written by lab/lab.py: master.conf's file roots, then the lab's own.\n" + yaml.safe_dump(
-        {"file_roots": {"base": [*production, "/srv/platform/lab/salt"]}}
-    )
+    text = (
+        "# Written by lab/lab.py: master.conf's file roots, then the lab's own.\n"
+        f"# For master.conf {hashlib.sha256(master_conf.encode()).hexdigest()}\n"
+    ) + yaml.safe_dump({"file_roots": {"base": [*production, "/srv/platform/lab/salt"]}})
     if include.exists() and include.read_text() == text:
         return False
     include.write_text(text)

@@ -25,6 +25,11 @@ app:
   drain_seconds: 5
   # SIGTERM, then this long (drain included) before SIGKILL.
   kill_grace_period_seconds: 10
+  # Each environment's session key (site.secrets generates it) is a file on its own agents,
+  # <secret_dir>/<env>/secret_key (app formula), bound read-only into its instances at
+  # secret_mount: never an environment variable, which Marathon's API would show.
+  secret_dir: /etc/platform-app
+  secret_mount: /run/secrets/notejam
   # Consul's copy of the check (registrator's SERVICE_CHECK_*), which gates the LB upstreams.
   consul_check_interval: 1s
   # A deploy that is not served by the load balancers within this many seconds is rolled back.

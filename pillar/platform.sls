@@ -21,7 +21,7 @@ platform:
     consul-agent:  {states: [consul], components: [consul]}
     mesos-master:  {states: [mesos.master], components: [mesos]}
     marathon:      {states: [marathon], components: [marathon]}
-    mesos-agent:   {states: [docker, mesos.agent], components: [docker, mesos]}
+    mesos-agent:   {states: [docker, mesos.agent, app], components: [docker, mesos]}
     registrator:   {states: [docker, registrator], components: [docker, registrator]}
     nfs-server:    {states: [nfs.server], components: [nfs]}
     nfs-client:    {states: [nfs.client], components: [nfs]}

@@ -22,12 +22,14 @@ secrets:
     roles: [keepalived]
   app_secret_key:
     # Signs the app's session cookies: one per environment, so a session from test is not
-    # valid on production. app.deploy hands it to the environment's instances.
+    # valid on production. The environment's agents hold it as a file (app formula), which
+    # its instances read.
     pillar: app:environments:{env}:secret_key
     kind: token
     per: environment
-    roles: []
-    # app.redeploy: the version the environment runs, with the new secret.
+    roles: [mesos-agent]
+    # A highstate of the environment's agents, then app.redeploy: the version it runs,
+    # restarted onto the new file.
     applied_by: app.deploy
   # Mesos principals (CRAM-MD5 for frameworks and agents, HTTP Basic on the endpoints): the
   # masters list them all in --credentials; each daemon holds only its own.

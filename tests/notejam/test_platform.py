@@ -107,6 +107,17 @@ def test_the_app_refuses_to_start_without_a_secret_key(monkeypatch, db_path):
         create_app({"NOTEJAM_DB": str(db_path)})
 
 
+def test_the_secret_key_is_read_from_the_file_the_platform_mounts(monkeypatch, db_path, tmp_path):
+    secret = tmp_path / "secret_key"
+    secret.write_text("from-a-file\n")
+    monkeypatch.delenv("NOTEJAM_SECRET_KEY", raising=False)
+    monkeypatch.setenv("NOTEJAM_SECRET_KEY_FILE", str(secret))
+
+    app = create_app({"NOTEJAM_DB": str(db_path)})
+
+    assert app.config["SECRET_KEY"] == "from-a-file"
+
+
 def test_a_session_from_one_instance_is_valid_on_another(make_app):
     first, second = make_app(), make_app()
     user = Browser(first.test_client())

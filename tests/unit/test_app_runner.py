@@ -284,7 +284,7 @@ def test_rollback_after_a_rotation_keeps_the_new_secret(marathon, configure_load
     assert result["retcode"] == 0, result["comment"]
     running = marathon.apps["/app-test"]
     assert apps.version_of(running) == "1.0.0"
-    assert running["env"]["NOTEJAM_SECRET_KEY"] == "rotated-secret"
+    assert running["labels"]["secret_key"] == apps.fingerprint("rotated-secret")
 
 
 def test_redeploy_keeps_the_running_version_and_takes_the_new_secret(marathon, repo_pillar):
@@ -295,7 +295,7 @@ def test_redeploy_keeps_the_running_version_and_takes_the_new_secret(marathon, r
     assert result["retcode"] == 0, result["comment"]
     running = marathon.apps["/app-test"]
     assert (apps.version_of(running), running["instances"]) == ("1.1.0", 3)
-    assert running["env"]["NOTEJAM_SECRET_KEY"] == "rotated-secret"
+    assert running["labels"]["secret_key"] == apps.fingerprint("rotated-secret")
     assert app_runner.redeploy(env="production")["comment"] == "app-production is not deployed: nothing to do"
 
 

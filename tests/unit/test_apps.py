@@ -29,9 +29,17 @@ def configure_loader_modules(repo_pillar, topology_funcs):
     }
 
 
-def test_each_environment_signs_sessions_with_its_own_secret():
-    assert apps.definition("test", "1.2.3", 1)["env"]["NOTEJAM_SECRET_KEY"] == "secret-of-test"
-    assert apps.definition("production", "1.2.3", 1)["env"]["NOTEJAM_SECRET_KEY"] == "secret-of-production"
+def test_each_environment_signs_sessions_with_its_own_secret_read_from_a_file_not_the_environment():
+    test, production = apps.definition("test", "1.2.3", 1), apps.definition("production", "1.2.3", 1)
+    for app, env, secret in ((test, "test", "secret-of-test"), (production, "production", "secret-of-production")):
+        assert app["env"]["NOTEJAM_SECRET_KEY_FILE"] == "/run/secrets/notejam/secret_key"
+        assert {"containerPath": "/run/secrets/notejam", "hostPath": f"/etc/platform-app/{env}", "mode": "RO"} in (
+            app["container"]["volumes"]
+        )
+        # Marathon's API shows which key, never the key.
+        assert app["labels"]["secret_key"] == apps.fingerprint(secret)
+        assert secret not in str(app)
+    assert test["labels"]["secret_key"] != production["labels"]["secret_key"]
 
 
 def test_a_definition_without_the_environments_secret_is_refused(repo_pillar):
@@ -64,7 +72,10 @@ def test_app_tasks_run_without_capabilities_on_a_read_only_root_and_cannot_gain_
         {"key": "tmpfs", "value": "/tmp"},
     ]
     # The only host path is the shared storage's database directory, never privileged mode.
-    assert [volume["hostPath"] for volume in app["container"]["volumes"]] == ["/data/db"]
+    assert [volume["hostPath"] for volume in app["container"]["volumes"]] == [
+        "/data/db",
+        "/etc/platform-app/production",
+    ]
     assert "privileged" not in app["container"]["docker"]
 
 
@@ -74,7 +85,10 @@ def test_definition_registers_service_app_tagged_with_the_env_and_keeps_data_on_
     assert app["env"]["SERVICE_TAGS"] == "production"
     assert app["env"]["SERVICE_CHECK_HTTP"] == "/health"
     assert app["env"]["NOTEJAM_DB"] == "/data/db/notejam-production.db"
-    assert app["container"]["volumes"] == [{"containerPath": "/data/db", "hostPath": "/data/db", "mode": "RW"}]
+    assert app["container"]["volumes"] == [
+        {"containerPath": "/data/db", "hostPath": "/data/db", "mode": "RW"},
+        {"containerPath": "/run/secrets/notejam", "hostPath": "/etc/platform-app/production", "mode": "RO"},
+    ]
 
 
 def test_upgrades_never_drop_below_full_capacity_and_are_gated_by_health():

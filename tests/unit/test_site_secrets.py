@@ -60,6 +60,7 @@ def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
     lb1 = site_secrets.for_node("lb1", repo_pillar, store)
     mm1 = site_secrets.for_node("mm1", repo_pillar, store)
     assert ms3 == {
+        "app": {"environments": {"production": {"secret_key": value("app_secret_key/production")}}},
         "consul": consul("agent", "registrator"),
         "mesos": {"credentials": {"agent": value("mesos_agent_secret")}},
         "registry": {"clients": {"pull": value("registry_pull_password")}},
@@ -95,8 +96,10 @@ def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
         "keepalived": {"auth_pass": store["vrrp_password"]["value"]},
         "registry": {"clients": {"pull": value("registry_pull_password")}},  # nginx's image
     }
-    # No node receives the app's secrets; a minion outside the topology receives nothing.
-    for node_id in repo_pillar["platform"]["nodes"]:
+    # Only an environment's agents receive its app secret (next test); a minion outside the
+    # topology receives nothing.
+    agents = {"ms1", "ms2", "ms3", "ms4"}
+    for node_id in set(repo_pillar["platform"]["nodes"]) - agents:
         assert "app" not in site_secrets.for_node(node_id, repo_pillar, store)
     assert site_secrets.for_node("intruder", repo_pillar, store) == {}
 
@@ -115,7 +118,6 @@ def test_the_runners_hold_every_secret_and_the_pillar_they_were_given_is_untouch
 
 
 def test_a_per_environment_secret_goes_only_to_its_environment(repo_pillar, store):
-    repo_pillar["secrets"]["app_secret_key"]["roles"] = ["mesos-agent"]
     ms1 = site_secrets.for_node("ms1", repo_pillar, store)
     ms3 = site_secrets.for_node("ms3", repo_pillar, store)
     assert ms1["app"] == {"environments": {"test": {"secret_key": store["app_secret_key/test"]["value"]}}}
@@ -219,11 +221,11 @@ def test_rotating_one_secret_changes_only_it_and_reconverges_its_nodes(runner):
     assert applied == [("state.apply", ("lb1",)), ("state.apply", ("lb2",))] and deployed == []
 
 
-def test_rotating_an_app_secret_redeploys_its_environment_only(runner):
+def test_rotating_an_app_secret_reaches_its_environments_agents_then_redeploys_it(runner):
     _, applied, deployed, _ = runner
     site_runner.secrets()
     assert site_runner.secrets(rotate="app_secret_key/production")["retcode"] == 0
-    assert deployed == ["production"] and applied == []
+    assert applied == [("state.apply", ("ms3",)), ("state.apply", ("ms4",))] and deployed == ["production"]
 
 
 def test_rotation_that_is_not_built_or_unknown_is_refused_and_changes_nothing(runner):

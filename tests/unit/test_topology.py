@@ -152,7 +152,7 @@ def test_nodes_by_role_are_sorted_with_fqdn(repo_pillar):
 
 
 def test_states_follow_roles_without_repeats():
-    assert topology.states("ms1") == ["common", "docker", "mesos.agent", "nfs.server", "consul", "registrator"]
+    assert topology.states("ms1") == ["common", "docker", "mesos.agent", "app", "nfs.server", "consul", "registrator"]
     assert topology.states() == ["common", "zookeeper", "consul", "mesos.master", "marathon", "docker", "registrator"]
 
 

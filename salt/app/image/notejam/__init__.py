@@ -14,7 +14,13 @@ from werkzeug.exceptions import HTTPException
 from . import auth, csrf, db, notes
 
 # Read from the environment; create_app's overrides win (tests pass them instead of setting variables).
-ENVIRONMENT_SETTINGS = ("NOTEJAM_ENV", "NOTEJAM_DB", "NOTEJAM_SECRET_KEY", "NOTEJAM_VERSION")
+ENVIRONMENT_SETTINGS = (
+    "NOTEJAM_ENV",
+    "NOTEJAM_DB",
+    "NOTEJAM_SECRET_KEY",
+    "NOTEJAM_SECRET_KEY_FILE",
+    "NOTEJAM_VERSION",
+)
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -24,9 +30,16 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     config.setdefault("NOTEJAM_ENV", "dev")
     config.setdefault("NOTEJAM_DB", f"/data/db/notejam-{config['NOTEJAM_ENV']}.db")
     config.setdefault("NOTEJAM_VERSION", "dev")
+    if config.get("NOTEJAM_SECRET_KEY_FILE"):
+        # The platform hands the key over as a file, which no API lists the way it lists a
+        # task's environment.
+        with open(config["NOTEJAM_SECRET_KEY_FILE"], encoding="utf-8") as secret:
+            config["NOTEJAM_SECRET_KEY"] = secret.read().strip()
     if not config.get("NOTEJAM_SECRET_KEY"):
         # Sessions live only in the signed cookie; every instance must sign with the same key.
-        raise RuntimeError("NOTEJAM_SECRET_KEY is not set: give every instance the same secret session key")
+        raise RuntimeError(
+            "no session key: set NOTEJAM_SECRET_KEY_FILE (or NOTEJAM_SECRET_KEY) to the same secret on every instance"
+        )
 
     app = Flask(__name__)
     # The session cookie travels over HTTPS only (the load balancers serve nothing else), is
