@@ -55,9 +55,11 @@ def app_id(env: str) -> str:
     return f"/app-{env}"
 
 
-def image(version: str, pillar: dict | None = None) -> str:
+def image(version: str, pillar: dict | None = None, digest: str | None = None) -> str:
     """
-    ``<registry>/<namespace>/app:<version>``, as the images formula tags it.
+    ``<registry>/<namespace>/app:<version>``, as the images formula tags it; with ``digest``
+    (``sha256:…``, what the registry holds under that tag) ``…/app@<digest>``, the reference a
+    deploy runs, which no later push can change.
 
     CLI Example:
 
@@ -67,7 +69,8 @@ def image(version: str, pillar: dict | None = None) -> str:
     """
     pillar = _pillar(pillar)
     namespace = __salt__["topology.settings"]("images", pillar)["namespace"]
-    return f"{__salt__['topology.registry'](pillar)}/{namespace}/app:{version}"
+    repository = f"{__salt__['topology.registry'](pillar)}/{namespace}/app"
+    return f"{repository}@{digest}" if digest else f"{repository}:{version}"
 
 
 def repository(pillar: dict | None = None) -> str:
@@ -84,9 +87,21 @@ def repository(pillar: dict | None = None) -> str:
 
 
 def version_of(definition: dict) -> str | None:
-    """The image tag a Marathon app definition runs (None if it runs no app image)."""
+    """
+    The app version (image tag) a Marathon app definition runs: its ``app_version`` label, or
+    the tag of its image reference (None if it runs no app image).
+    """
+    label = (definition.get("labels") or {}).get("app_version")
+    if label:
+        return str(label)
     ref = ((definition.get("container") or {}).get("docker") or {}).get("image") or ""
     return ref.rsplit(":", 1)[1] if ":" in ref.rsplit("/", 1)[-1] else None
+
+
+def digest_of(definition: dict) -> str | None:
+    """The image digest a Marathon app definition runs (None if it names its image by tag)."""
+    ref = ((definition.get("container") or {}).get("docker") or {}).get("image") or ""
+    return ref.rsplit("@", 1)[1] if "@" in ref else None
 
 
 TASK_HARDENING = (
@@ -97,13 +112,16 @@ TASK_HARDENING = (
 )
 
 
-def definition(env: str, version: str, instances: int, pillar: dict | None = None) -> dict[str, Any]:
+def definition(
+    env: str, version: str, instances: int, pillar: dict | None = None, digest: str | None = None
+) -> dict[str, Any]:
     """
     The Marathon app of ``env`` running image tag ``version``: confined to the env's agents,
     bridged with a random host port, registered in Consul as service ``app:service`` tagged
     ``env`` (registrator reads the SERVICE_* env), gated by health checks, and upgraded
     without ever dropping below full capacity. Its database lives on the shared storage; its
-    session key is a file on the agent, so Marathon's API never shows it.
+    session key is a file on the agent, so Marathon's API never shows it. ``digest`` names the
+    image by content (what app.deploy passes), ``version`` stays in the labels.
 
     CLI Example:
 
@@ -132,7 +150,7 @@ def definition(env: str, version: str, instances: int, pillar: dict | None = Non
         "container": {
             "type": "DOCKER",
             "docker": {
-                "image": image(version, pillar),
+                "image": image(version, pillar, digest),
                 "forcePullImage": False,
                 # `docker run` options: no capability, a read-only root with a private /tmp
                 # (gunicorn's heartbeat files), and no gaining privileges through setuid.

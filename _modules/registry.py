@@ -57,15 +57,17 @@ def tags(repository: str) -> list[str]:
     return sorted(reply.json().get("tags") or [])
 
 
-def has_tag(repository: str, tag: str) -> bool:
+def digest(repository: str, tag: str) -> str | None:
     """
-    Whether the registry holds ``repository:tag`` (HEAD on its manifest).
+    The content digest (``sha256:…``) of ``repository:tag``'s manifest, as the registry
+    serves it (HEAD, Docker-Content-Digest); None when the registry does not hold the tag. A
+    deploy names the image by this digest, so a tag pushed over later changes nothing that runs.
 
     CLI Example:
 
     .. code-block:: bash
 
-        salt registry registry.has_tag platform/app 1.0.0
+        salt registry registry.digest platform/app 1.0.0
     """
     url = f"https://{__salt__['topology.registry']()}/v2/{repository}/manifests/{tag}"
     try:
@@ -76,4 +78,22 @@ def has_tag(repository: str, tag: str) -> bool:
         raise CommandExecutionError(f"registry unreachable at {url}: {exc}") from exc
     if reply.status_code == 401:
         raise CommandExecutionError(f"the registry refused this node's user ({_auth()[0]}) at {url}")
-    return reply.status_code == 200
+    if reply.status_code == 404:
+        return None
+    found = reply.headers.get("Docker-Content-Digest", "")
+    if reply.status_code != 200 or not found.startswith("sha256:"):
+        raise CommandExecutionError(f"registry answered {reply.status_code} without a digest for {url}")
+    return found
+
+
+def has_tag(repository: str, tag: str) -> bool:
+    """
+    Whether the registry holds ``repository:tag`` (HEAD on its manifest).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt registry registry.has_tag platform/app 1.0.0
+    """
+    return digest(repository, tag) is not None

@@ -151,17 +151,28 @@ def _builders(pillar: dict[str, Any]) -> list[str]:
     return builders
 
 
-def _has_tag(pillar: dict[str, Any], version: str) -> bool:
+def _digest(pillar: dict[str, Any], version: str) -> str:
+    """What the registry holds under app:<version>, asked through the image builder; refused when nothing."""
     builder = _builders(pillar)[0]
     client = __utils__["platform_runner.local_client"](__opts__)
     arg = [_cmd("apps.repository", pillar=pillar), version]
-    answer = client.cmd(builder, "registry.has_tag", arg, timeout=30)
-    if not isinstance(answer.get(builder), bool):  # registry.has_tag is ours: sync it once, then ask again
+
+    def ask() -> Any:
+        answer = client.cmd(builder, "registry.digest", arg, full_return=True, timeout=30).get(builder) or {}
+        return answer.get("ret") if answer.get("retcode") == 0 else ...
+
+    digest = ask()
+    if digest is ...:  # registry.digest is ours: sync it once, then ask again
         client.cmd(builder, "saltutil.sync_modules", timeout=60)
-        answer = client.cmd(builder, "registry.has_tag", arg, timeout=30)
-    if not isinstance(answer.get(builder), bool):
-        raise Refused(f"could not ask the registry through {builder}: {answer.get(builder, 'no answer')}")
-    return answer[builder]
+        digest = ask()
+    if digest is ...:
+        raise Refused(f"could not ask the registry through {builder}; nothing was deployed")
+    if not digest:
+        raise Refused(
+            f"app:{version} is not in the registry; nothing was deployed. Build it first: "
+            f"salt-run app.build version={version}"
+        )
+    return digest
 
 
 def _build(pillar: dict[str, Any], version: str) -> list[str]:
@@ -371,6 +382,10 @@ def _roll_back(env: str, previous: dict[str, Any] | None, pillar: dict[str, Any]
     return f"rolled back to app:{old_version}, which serves again"
 
 
+def _image(app: dict[str, Any]) -> str:
+    return ((app.get("container") or {}).get("docker") or {}).get("image") or ""
+
+
 def _docker_parameters(app: dict[str, Any]) -> list:
     return ((app.get("container") or {}).get("docker") or {}).get("parameters") or []
 
@@ -381,9 +396,10 @@ def _same_app(current: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
         return False
     fields = ("instances", "cpus", "mem", "env", "labels", "constraints")
     return (
-        _cmd("apps.version_of", current) == _cmd("apps.version_of", wanted)
+        _image(current) == _image(wanted)
         and all(current.get(field) == wanted[field] for field in fields)
         and _docker_parameters(current) == _docker_parameters(wanted)
+        and (current.get("container") or {}).get("volumes") == wanted["container"]["volumes"]
     )
 
 
@@ -399,9 +415,10 @@ def deploy(
 
     Without ``version`` the image of pillar app:version is built first (nothing is built
     when the registry has it); a given ``version`` must already be in the registry
-    (``salt-run app.build version=…``). ``instances`` defaults to pillar
-    app:environments:<env>:instances; ``timeout`` (seconds) to app:deploy_timeout.
-    ``pillar`` is for ``cluster.up``, which hands over the pillar it has validated.
+    (``salt-run app.build version=…``). Marathon runs the image by the digest the registry
+    holds under that tag. ``instances`` defaults to pillar app:environments:<env>:instances;
+    ``timeout`` (seconds) to app:deploy_timeout. ``pillar`` is for ``cluster.up``, which hands
+    over the pillar it has validated.
 
     CLI Example:
 
@@ -410,6 +427,18 @@ def deploy(
         salt-run app.deploy env=test
         salt-run app.deploy env=production version=1.1.0 instances=3
     """
+    return _deploy(env, version, instances, timeout, pillar)
+
+
+def _deploy(
+    env: str | None,
+    version: str | None,
+    instances: int | None,
+    timeout: int | None,
+    pillar: dict[str, Any] | None,
+    digest: str | None = None,
+) -> dict[str, Any]:
+    """app.deploy; ``digest`` keeps an image already running (redeploy, rollback) instead of asking the registry."""
     result: dict[str, Any] = {"result": True, "retcode": 0, "env": env}
     started = time.monotonic()
     try:
@@ -429,16 +458,13 @@ def deploy(
             if failures:
                 raise Refused(f"app:{version} could not be built; nothing was deployed:\n  " + "\n  ".join(failures))
         version = _tag(version)
-        if not _has_tag(pillar, version):
-            raise Refused(
-                f"app:{version} is not in the registry; nothing was deployed. Build it first: "
-                f"salt-run app.build version={version}"
-            )
+        # By content: a tag pushed over later changes nothing that runs.
+        digest = digest or _digest(pillar, version)
     except (Refused, CommandExecutionError) as exc:
         return _fail(result, str(exc))
 
-    result.update(version=version, instances=count)
-    wanted = _cmd("apps.definition", env, version, count, pillar=pillar)
+    result.update(version=version, instances=count, digest=digest)
+    wanted = _cmd("apps.definition", env, version, count, pillar=pillar, digest=digest)
     previous_version = _cmd("apps.version_of", current) if current else None
     deadline = time.monotonic() + timeout
     try:
@@ -483,9 +509,9 @@ def redeploy(env: str | None = None, timeout: int | None = None) -> dict[str, An
         return _fail({"result": True, "retcode": 0, "env": env}, str(exc))
     if current is None:
         return {"result": True, "retcode": 0, "env": env, "comment": f"app-{env} is not deployed: nothing to do"}
-    return deploy(
-        env=env, version=_cmd("apps.version_of", current), instances=current.get("instances"), timeout=timeout
-    )
+    # The very image it runs, by digest, whatever its tag names today.
+    version, digest = _cmd("apps.version_of", current), _cmd("apps.digest_of", current)
+    return _deploy(env, version, current.get("instances"), timeout, None, digest)
 
 
 def scale(env: str | None = None, instances: int | None = None, timeout: int | None = None) -> dict[str, Any]:
@@ -564,9 +590,10 @@ def rollback(env: str | None = None, version: str | None = None, timeout: int | 
         tag, count = _cmd("apps.version_of", target), int(target["instances"])
         _progress(f"rolling {app_id} back from app:{running} to app:{tag} (Marathon version {target['version']})")
         deadline = time.monotonic() + int(timeout or app["deploy_timeout"])
-        # Today's definition with the older image, not Marathon's stored copy: that holds the
-        # secrets of its day, which a rotation since may have replaced.
-        body = _cmd("apps.definition", env, tag, count, pillar=pillar)
+        # Today's definition with the older image (the content it ran, by digest), not Marathon's
+        # stored copy: that holds the secrets of its day, which a rotation since may have replaced.
+        digest = _cmd("apps.digest_of", target) or _digest(pillar, tag)
+        body = _cmd("apps.definition", env, tag, count, pillar=pillar, digest=digest)
         why = _roll_out(env, body, tag, count, pillar, deadline)
     except (Refused, CommandExecutionError) as exc:
         return _fail(result, str(exc))

@@ -21,6 +21,7 @@ import json
 import pathlib
 import re
 import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,9 +30,11 @@ import requests
 import yaml
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "_modules")]  # the lab's driver, the tests' helpers, the app module
+from tests.lab.conftest import app_client, marathon_auth  # noqa: E402  (HTTPS through the VIP; Marathon's login)
+
 PLATFORM = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
 APP = yaml.safe_load((REPO / "pillar" / "app.sls").read_text())["app"]
-VIP = f"http://{PLATFORM['vip']}"
 MARATHON = f"http://{PLATFORM['nodes']['mm1']['ip']}:8080"
 # The fields of an app definition (GET /v2/apps/{id} adds read-only ones that POST refuses).
 DEFINITION_FIELDS = (
@@ -44,15 +47,15 @@ class Load:
     """GET /health at a steady rate; each answer's time, HTTP status (0: none) and version."""
 
     def __init__(self, env: str, rate: float):
-        self.host, self.interval = {"Host": f"app-{env}"}, 1 / rate
+        self.url, self.interval = f"https://app-{env}/health", 1 / rate
         self.answers: list[tuple[float, int, str | None]] = []
         self.lock, self.stopped = threading.Lock(), threading.Event()
         self.pool = ThreadPoolExecutor(max_workers=32)
-        self.session = requests.Session()
+        self.session = app_client()
 
     def one(self) -> None:
         try:
-            reply = self.session.get(f"{VIP}/health", headers=self.host, timeout=5)
+            reply = self.session.get(self.url, timeout=5)
             answer = (time.monotonic(), reply.status_code, reply.headers.get("X-Notejam-Version"))
         except requests.RequestException:
             answer = (time.monotonic(), 0, None)
@@ -132,26 +135,24 @@ def upstreams(env: str) -> int:
 
 
 def deployments() -> list[dict]:
-    return requests.get(f"{MARATHON}/v2/deployments", timeout=10).json()
+    return requests.get(f"{MARATHON}/v2/deployments", auth=marathon_auth(), timeout=10).json()
 
 
 def delete_then_create(env: str, instances: int, rate: float) -> dict:
     """The 2015 deploy: DELETE the app, wait until it is gone, POST it again."""
     app_id = f"/app-{env}"
-    current = requests.get(f"{MARATHON}/v2/apps{app_id}", timeout=10).json()["app"]
+    current = requests.get(f"{MARATHON}/v2/apps{app_id}", auth=marathon_auth(), timeout=10).json()["app"]
     definition = {field: current[field] for field in DEFINITION_FIELDS if field in current} | {"instances": instances}
     version = current["container"]["docker"]["image"].rsplit(":", 1)[1]
     with Load(env, rate) as load:
         time.sleep(2)
         started = time.monotonic()
-        requests.delete(f"{MARATHON}/v2/apps{app_id}", timeout=10).raise_for_status()
+        requests.delete(f"{MARATHON}/v2/apps{app_id}", auth=marathon_auth(), timeout=10).raise_for_status()
         # The app is gone once its stop deployment has finished: only then can the id be created again.
-        while any(
-            app_id in dep["affectedApps"] for dep in requests.get(f"{MARATHON}/v2/deployments", timeout=10).json()
-        ):
+        while any(app_id in dep["affectedApps"] for dep in deployments()):
             time.sleep(0.2)
-        requests.post(f"{MARATHON}/v2/apps", json=definition, timeout=10).raise_for_status()
-        while requests.get(f"{VIP}/health", headers={"Host": f"app-{env}"}, timeout=5).status_code != 200:
+        requests.post(f"{MARATHON}/v2/apps", auth=marathon_auth(), json=definition, timeout=10).raise_for_status()
+        while load.session.get(f"https://app-{env}/health", timeout=5).status_code != 200:
             time.sleep(0.1)
         returned = time.monotonic() - started
         time.sleep(3)

@@ -390,16 +390,26 @@ def up(args: argparse.Namespace) -> int:
     run("salt-run", "cluster.status", "--out=platform_status", env=salt_env(), cwd=REPO, check=False)
     run("salt-run", "app.status", "--out=app_status", env=salt_env(), cwd=REPO, check=False)
     say(f"done in {time.monotonic() - started:.0f}s")
-    vip = plat["vip"]
+    vip, ca = plat["vip"], save_cluster_ca(plat)
     print(
-        "\n  the app, through the VIP (Notejam; sign up, write notes, reload to see the serving container):"
-        + "".join(f"\n    curl -H 'Host: app-{env}' http://{vip}/" for env in plat["environments"])
+        "\n  the app, over HTTPS through the VIP (Notejam; sign up, write notes, reload to see the serving container):"
+        + "".join(
+            f"\n    curl --cacert {ca} --resolve app-{env}:443:{vip} https://app-{env}/" for env in plat["environments"]
+        )
         + f"\n    or in a browser: add '{vip} "
         + " ".join(f"app-{env}" for env in plat["environments"])
-        + "' to /etc/hosts and open http://app-test/"
+        + f"' to /etc/hosts, trust the lab's CA ({ca}) and open https://app-test/"
         + "\n  the platform:  . ./activate && salt-run cluster.status; salt-run app.status"
     )
     return converged
+
+
+def save_cluster_ca(plat: dict) -> str:
+    """The cluster CA's certificate, copied from the node that holds it to .salt/ca.crt (what a browser trusts)."""
+    ca_node = next(node for node, spec in sorted(plat["nodes"].items()) if "registry" in spec["roles"])
+    path = STATE_DIR / "ca.crt"
+    path.write_text(node_exec(ca_node, "cat /etc/pki/platform-ca/ca.crt").stdout)
+    return str(path.relative_to(REPO))
 
 
 def docker(args: argparse.Namespace) -> int:

@@ -48,7 +48,7 @@ consul_template:
   go_module: github.com/hashicorp/consul-template
 
 nginx:
-  version: 1.22.1-9+deb12u11
+  version: 1.22.1-9+deb12u12
 
 keepalived:
   version: 1:2.2.7-1+b2

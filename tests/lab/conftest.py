@@ -6,6 +6,7 @@ Run with `make lab-test`; without a running lab they fail and say how to start i
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pathlib
@@ -14,7 +15,9 @@ import sys
 import time
 from collections.abc import Callable
 
+import apps  # _modules/apps.py: how the runners ask the app, over HTTPS through the VIP
 import pytest
+import requests
 import yaml
 
 from lab.lab import node_exec  # noqa: F401  (the tests' way onto a node)
@@ -40,6 +43,30 @@ def marathon_auth() -> tuple[str, str]:
 def mesos_auth() -> tuple[str, str]:
     """The runners' Mesos principal on the masters' endpoints."""
     return "operator", site_secret("mesos_operator_secret")
+
+
+@functools.cache
+def cluster_ca() -> str:
+    """The cluster CA's certificate (PEM), read on the node that holds the CA."""
+    ca_node = next(node for node, spec in PLATFORM["nodes"].items() if "registry" in spec["roles"])
+    pem = node_exec(ca_node, "cat /etc/pki/platform-ca/ca.crt").stdout
+    assert "BEGIN CERTIFICATE" in pem, f"no CA certificate on {ca_node}"
+    return pem
+
+
+def app_client(address: str | None = None) -> requests.Session:
+    """
+    A browser of the app: https://app-<env>/... goes to ``address`` (the VIP by default, as
+    app-<env> resolves), with the certificate checked against the cluster CA for that name.
+    """
+    return apps._session(address or PLATFORM["vip"], cluster_ca())
+
+
+def app_page(env: str, path: str = "/", address: str | None = None, timeout: float = 2) -> tuple[int, str]:
+    """One page of app-<env> over HTTPS (no redirect followed): status and body."""
+    with app_client(address) as client:
+        answer = client.get(f"https://app-{env}{path}", timeout=timeout, allow_redirects=False)
+        return answer.status_code, answer.text
 
 
 def salt_env() -> dict:

@@ -15,7 +15,7 @@ import requests
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
 
-from .conftest import PLATFORM, marathon_auth, mesos_auth, node_exec, site_secret
+from .conftest import PLATFORM, app_client, marathon_auth, mesos_auth, node_exec, site_secret, wait_for
 
 MASTERS = [node for node, spec in sorted(PLATFORM["nodes"].items()) if "mesos-master" in spec["roles"]]
 AGENTS = [node for node, spec in sorted(PLATFORM["nodes"].items()) if "mesos-agent" in spec["roles"]]
@@ -156,3 +156,66 @@ def test_app_tasks_run_without_capabilities_read_only_and_unable_to_gain_privile
         assert list(host["Tmpfs"]) == ["/tmp"], container
         # The only host path: the shared storage's database directory.
         assert [bind.split(":")[0] for bind in host["Binds"]] == ["/data/db"], container
+
+
+def test_the_app_is_served_over_https_only_with_a_certificate_for_its_names():
+    for env in PLATFORM["environments"]:
+        plain = requests.get(
+            f"http://{PLATFORM['vip']}/signin?next=/", headers={"Host": f"app-{env}"}, allow_redirects=False, timeout=5
+        )
+        assert (plain.status_code, plain.headers["Location"]) == (301, f"https://app-{env}/signin?next=/")
+        with app_client() as browser:
+            page = browser.get(f"https://app-{env}/signin", timeout=5)
+        assert page.status_code == 200 and f"Environment: {env}," in page.text
+        assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert page.headers["X-Frame-Options"] == "DENY" and page.headers["X-Content-Type-Options"] == "nosniff"
+        assert "Secure" in page.headers["Set-Cookie"] and "HttpOnly" in page.headers["Set-Cookie"]
+    # The certificate names the app, nothing else: asked as the registry, the check fails.
+    with pytest.raises(requests.exceptions.SSLError, match="registry.localdomain"), app_client() as browser:
+        browser.get(f"https://registry.{PLATFORM['domain']}/", timeout=5)
+
+
+def test_the_lbs_keys_never_left_them_and_the_ca_signs_only_their_own_policy():
+    for lb in ("lb1", "lb2"):
+        key = node_exec(lb, "stat -c '%a %U' /etc/platform-lb/app-tls.key").stdout.split()
+        assert key == ["600", "root"]
+        assert node_exec(lb, "test -e /etc/pki/platform-ca/ca.key").returncode != 0
+    # lb1 asking under lb2's policy is refused by the CA node.
+    asked = node_exec(
+        "lb1",
+        "salt-call --out=json x509.create_certificate ca_server=registry signing_policy=app-tls-lb2 "
+        "private_key=/etc/platform-lb/app-tls.key",
+    )
+    assert asked.returncode != 0
+    assert "not permitted to use specified signing policy" in asked.stdout + asked.stderr
+
+
+def test_sign_in_attempts_are_rate_limited_per_client():
+    with app_client() as browser:
+        answers = [
+            browser.post("https://app-test/signin", data={"email": "x@example.org"}, timeout=5).status_code
+            for _ in range(10)
+        ]
+        assert 429 in answers, answers
+        assert browser.get("https://app-test/signin", timeout=5).status_code == 200  # reading the form is free
+        # Let the bucket drain (10 a minute) so later tests can sign in: bounded, one POST every 7 s.
+        wait_for(
+            lambda: browser.post("https://app-test/signin", data={}, timeout=5).status_code != 429,
+            timeout=60,
+            interval=7,
+        )
+
+
+def test_marathon_shows_no_app_secret_and_each_environments_agents_hold_only_theirs():
+    for env in PLATFORM["environments"]:
+        app = requests.get(f"http://{ip('mm1')}:8080/v2/apps/app-{env}", auth=marathon_auth(), timeout=5).text
+        assert site_secret(f"app_secret_key/{env}") not in app
+        assert "NOTEJAM_SECRET_KEY_FILE" in app
+    for agent in AGENTS:
+        env = PLATFORM["nodes"][agent]["env"]
+        # Only its own environment's key, readable by the app's group (nfs:app_gid) and root.
+        listing = node_exec(agent, "ls /etc/platform-app; stat -c '%a %g' /etc/platform-app/*/secret_key").stdout
+        assert listing.split() == [env, "440", "1000"], listing
+        assert node_exec(agent, f"cat /etc/platform-app/{env}/secret_key").stdout.strip() == site_secret(
+            f"app_secret_key/{env}"
+        )

@@ -15,12 +15,11 @@ import yaml
 
 from tests.event_stream import EventStream
 
-from .conftest import BY_FQDN, PLATFORM, REPO, marathon_auth, node_exec, salt_run, wait_for
+from .conftest import BY_FQDN, PLATFORM, REPO, app_client, app_page, marathon_auth, node_exec, salt_run, wait_for
 
 APP = yaml.safe_load((REPO / "pillar" / "app.sls").read_text())["app"]
 REGISTRY_PORT = yaml.safe_load((REPO / "pillar" / "components.sls").read_text())["registry"]["port"]
 IMAGE = f"registry.{PLATFORM['domain']}:{REGISTRY_PORT}/platform/app"
-VIP = f"http://{PLATFORM['vip']}"
 MARATHON = f"http://{PLATFORM['nodes']['mm1']['ip']}:8080"
 # Another tag of the same sources, for the redeploy; and a tag that never becomes healthy.
 NEXT = f"{APP['version']}-next"
@@ -34,10 +33,10 @@ def result_of(proc: subprocess.CompletedProcess) -> dict:
 
 
 def footer(env: str) -> tuple[str, str]:
-    page = requests.get(f"{VIP}/signin", headers={"Host": f"app-{env}"}, timeout=5)
-    assert page.status_code == 200, page.text
-    match = SERVED_FROM.search(page.text)
-    assert match, page.text
+    status, page = app_page(env, "/signin", timeout=5)
+    assert status == 200, page
+    match = SERVED_FROM.search(page)
+    assert match, page
     return match.group(1), match.group(2)
 
 
@@ -61,18 +60,18 @@ def upstreams(env: str) -> int:
 
 
 class Browser:
-    """A user of one environment through the VIP: cookies kept, CSRF tokens taken from each form."""
+    """A user of one environment through the VIP, over HTTPS: cookies kept, CSRF tokens taken from each form."""
 
     def __init__(self, env: str):
-        self.session = requests.Session()
-        self.host = {"Host": f"app-{env}"}
+        self.session = app_client()
+        self.site = f"https://app-{env}"
 
     def get(self, path: str) -> requests.Response:
-        return self.session.get(VIP + path, headers=self.host, timeout=5)
+        return self.session.get(self.site + path, timeout=5)
 
     def submit(self, path: str, **fields: str) -> requests.Response:
         token = CSRF.search(self.get(path).text).group(1)
-        return self.session.post(VIP + path, data={"csrf_token": token, **fields}, headers=self.host, timeout=5)
+        return self.session.post(self.site + path, data={"csrf_token": token, **fields}, timeout=5)
 
 
 class SteadyLoad:
@@ -84,9 +83,10 @@ class SteadyLoad:
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def run(self) -> None:
+        client = app_client()
         while not self.stopped.is_set():
             try:
-                answer = requests.get(f"{VIP}/health", headers={"Host": f"app-{self.env}"}, timeout=5)
+                answer = client.get(f"https://app-{self.env}/health", timeout=5)
                 if answer.status_code != 200:
                     self.failures.append(answer.status_code)
                 self.versions.add(answer.headers.get("X-Notejam-Version"))

@@ -10,8 +10,9 @@ import urllib.request
 from email.message import Message
 
 import pytest
+import requests
 
-from .conftest import PLATFORM, mesos_auth, node_exec, salt_run, site_secret, wait_for
+from .conftest import PLATFORM, app_page, mesos_auth, node_exec, salt_run, site_secret, wait_for
 
 CONSUL = f"http://{PLATFORM['nodes']['mm1']['ip']}:8500"
 MASTERS = [node for node, spec in PLATFORM["nodes"].items() if "mesos-master" in spec["roles"]]
@@ -137,11 +138,11 @@ def test_published_container_is_registered_routed_and_removed(echo_image):
 
     def routed():
         """lb1's nginx routes Host: app-test to the container"""
-        return http(f"http://{PLATFORM['nodes']['lb1']['ip']}/", host="app-test")[1].strip() == container_host
+        return app_page("test", address=PLATFORM["nodes"]["lb1"]["ip"])[1].strip() == container_host
 
     wait_for(routed, timeout=15)
     # Tagged test: never an upstream of app-production (which answers from its own instances).
-    production = [http(f"http://{PLATFORM['vip']}/", host="app-production")[1].strip() for _ in range(10)]
+    production = [app_page("production")[1].strip() for _ in range(10)]
     assert container_host not in production
 
     node_exec("ms2", "docker kill lab-echo-test")
@@ -164,8 +165,8 @@ def test_a_container_on_a_test_agent_claiming_production_gets_no_production_traf
         both = {"ms2:lab-echo-claim:80", "ms2:lab-echo-test:80"}
         wait_for(lambda: both <= {entry["Service"]["ID"] for entry in consul_passing("app")}, timeout=10)
         lb1 = PLATFORM["nodes"]["lb1"]["ip"]
-        wait_for(lambda: http(f"http://{lb1}/", host="app-test")[1].strip() == honest, timeout=15)
-        production = [http(f"http://{PLATFORM['vip']}/", host="app-production")[1] for _ in range(20)]
+        wait_for(lambda: app_page("test", address=lb1)[1].strip() == honest, timeout=15)
+        production = [app_page("production")[1] for _ in range(20)]
         assert all(answer.strip() != claimant for answer in production)
         assert all("Environment: production, Served from:" in answer for answer in production)
     finally:
@@ -179,8 +180,8 @@ def test_stopping_lb1_moves_the_vip_to_lb2_and_the_vip_keeps_answering():
     def vip_answers():
         """nginx answers app-production through the VIP"""
         try:
-            return http(f"http://{PLATFORM['vip']}/", host="app-production", timeout=0.5)[0] in (200, 503)
-        except OSError:
+            return app_page("production", timeout=0.5)[0] in (200, 503)
+        except (OSError, requests.RequestException):
             return False
 
     assert holder() == ["lb1"]

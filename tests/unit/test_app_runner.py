@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
 
 import app as app_runner
@@ -112,7 +113,12 @@ def site_store(pillar: dict, **values: str) -> dict:
 
 @pytest.fixture
 def registry_tags():
-    return {"1.0.0", "1.1.0", "2.0.0"}
+    """What the registry holds: tag -> manifest digest (a push over a tag changes its digest)."""
+    return {tag: digest_of_push(tag) for tag in ("1.0.0", "1.1.0", "2.0.0")}
+
+
+def digest_of_push(tag: str, push: int = 1) -> str:
+    return "sha256:" + hashlib.sha256(f"{tag}#{push}".encode()).hexdigest()
 
 
 @pytest.fixture
@@ -155,8 +161,8 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, 
         def cmd(self, target, fun, arg=(), **kwargs):
             if fun == "saltutil.sync_modules":
                 return {target: []}
-            assert fun == "registry.has_tag", fun
-            return {target: arg[1] in registry_tags}
+            assert fun == "registry.digest" and kwargs.get("full_return"), fun
+            return {target: {"ret": registry_tags.get(arg[1]), "retcode": 0}}
 
     monkeypatch.setattr(salt.client, "get_local_client", lambda conf_file: Client())
     return {
@@ -305,3 +311,25 @@ def test_scale_keeps_the_version_and_waits_for_every_instance(marathon):
     assert result["retcode"] == 0, result["comment"]
     assert marathon.apps["/app-test"]["instances"] == 5
     assert apps.version_of(marathon.apps["/app-test"]) == "1.1.0"
+
+
+def test_marathon_runs_the_image_by_digest_and_a_tag_pushed_over_changes_nothing_that_runs(marathon, registry_tags):
+    assert app_runner.deploy(env="test", version="1.1.0")["retcode"] == 0
+    image = marathon.apps["/app-test"]["container"]["docker"]["image"]
+    assert image == f"registry.localdomain:5000/platform/app@{digest_of_push('1.1.0')}"
+    assert apps.version_of(marathon.apps["/app-test"]) == "1.1.0"
+
+    registry_tags["1.1.0"] = digest_of_push("1.1.0", push=2)  # someone pushes over the tag
+    assert app_runner.redeploy(env="test")["retcode"] == 0  # e.g. after a secret rotation
+    assert marathon.apps["/app-test"]["container"]["docker"]["image"] == image
+    # Deploying the tag again is a deliberate choice of its new content.
+    assert app_runner.deploy(env="test", version="1.1.0")["retcode"] == 0
+    assert marathon.apps["/app-test"]["container"]["docker"]["image"].endswith(digest_of_push("1.1.0", push=2))
+
+
+def test_rollback_returns_to_the_content_that_ran_before(marathon, registry_tags):
+    assert app_runner.deploy(env="test", version="1.0.0")["retcode"] == 0
+    assert app_runner.deploy(env="test", version="1.1.0")["retcode"] == 0
+    registry_tags["1.0.0"] = digest_of_push("1.0.0", push=2)
+    assert app_runner.rollback(env="test")["retcode"] == 0
+    assert marathon.apps["/app-test"]["container"]["docker"]["image"].endswith(digest_of_push("1.0.0"))
