@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 
+import salt.utils.crypt
 import yaml
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -30,6 +31,8 @@ STATE_DIR = REPO / ".salt"
 LAB_DIR = STATE_DIR / "lab"
 SITE_PILLAR = STATE_DIR / "pillar" / "site.sls"
 MASTER_KEY = STATE_DIR / "pki" / "master.pub"
+# Minion configuration every node reads at start (bound in read-only): the master's fingerprint.
+MASTER_FINGER = STATE_DIR / "lab" / "master_finger.conf"
 NODE_CONTEXT = REPO / "lab" / "node"
 
 NETWORK = "platform-lab"
@@ -304,8 +307,19 @@ def node_run_args(plat: dict, node_id: str, image: str) -> list[str]:
         "--name", name, "--hostname", f"{node_id}.{plat['domain']}",
         "--network", NETWORK, "--ip", node["ip"], "--memory", f"{node.get('memory', 1024)}m",
         # Docker-in-Docker needs /var/lib/docker on a volume, not on the node's overlay.
-        "-v", f"{name}-docker:/var/lib/docker", *shared, *SYSTEMD_RUN_FLAGS, image,
+        "-v", f"{name}-docker:/var/lib/docker", *shared,
+        "-v", f"{MASTER_FINGER}:/etc/salt/minion.d/master_finger.conf:ro", *SYSTEMD_RUN_FLAGS, image,
     ]  # fmt: skip
+
+
+def write_master_finger() -> None:
+    """
+    The master key's fingerprint as minion configuration (``master_finger``): a node talks to
+    this master only, from its first contact. Computed as the minion computes it.
+    """
+    MASTER_FINGER.parent.mkdir(parents=True, exist_ok=True)
+    finger = salt.utils.crypt.pem_finger(str(MASTER_KEY), sum_type="sha256")
+    MASTER_FINGER.write_text(f"# Written by lab/lab.py: the lab master's key.\nmaster_finger: '{finger}'\n")
 
 
 def ensure_nodes(plat: dict, image: str) -> None:
@@ -332,13 +346,26 @@ def ensure_nodes(plat: dict, image: str) -> None:
         run("docker", "run", "-d", "--label", f"{LABEL}={spec}", *args, stdout=subprocess.DEVNULL)
 
 
+def key_of(node_id: str) -> str:
+    """The key a node holds itself, read on the node (the operator's out-of-band channel)."""
+    return "".join(node_exec(node_id, "cat /etc/salt/pki/minion/minion.pub").stdout.split())
+
+
 def accept_keys(node_ids: list[str], timeout: int = 180) -> None:
+    """Accept each node's pending key once it is the key the node itself holds; refuse any other."""
     deadline = time.monotonic() + timeout
     while True:
         keys = json.loads(run("salt-key", "-L", "--out=json", env=salt_env(), capture=True, cwd=REPO).stdout)
         accepted = set(keys.get("minions", []))
         pending = [node for node in node_ids if node in keys.get("minions_pre", [])]
         for node in pending:
+            shown = run("salt-key", "-p", node, "--out=json", env=salt_env(), capture=True, cwd=REPO).stdout
+            offered = "".join(json.loads(shown).get("minions_pre", {}).get(node, "").split())
+            if offered != key_of(node):
+                sys.exit(
+                    f"the key pending as {node} is not the one {node} holds: not accepted. Check who else "
+                    f"claims that id, then `salt-key -d {node}` and `make up` again"
+                )
             run("salt-key", "-y", "-a", node, env=salt_env(), cwd=REPO, capture=True)
         accepted |= set(pending)
         missing = [node for node in node_ids if node not in accepted]
@@ -376,6 +403,7 @@ def up(args: argparse.Namespace) -> int:
     ensure_network(plat)
     ensure_apt_repository(plat["master_ip"])
     ensure_master(plat["master_ip"])
+    write_master_finger()
     # Before any node asks for its pillar: without the site's secrets every pillar fails to render.
     run("salt-run", "site.secrets", "--quiet", env=salt_env(), cwd=REPO)
     ensure_nodes(plat, image)

@@ -214,7 +214,14 @@ def test_secret_bearing_files_show_no_diff(rendered):
 def test_a_node_renders_only_the_secrets_its_roles_use(rendered):
     ms3 = rendered["ms3"].loaders.modules.pillar.items(unmask=True)
     assert ms3["consul"]["encrypt"] == SITE_SECRETS["consul_gossip_key"]["value"]
-    assert "auth_pass" not in ms3["keepalived"] and "secret_key" not in str(ms3["app"])
+    assert "auth_pass" not in ms3["keepalived"]
+    # Its own environment's app secret, as a file for its instances; not test's.
+    assert ms3["app"]["environments"]["production"]["secret_key"] == SITE_SECRETS["app_secret_key/production"]["value"]
+    assert "secret_key" not in ms3["app"]["environments"]["test"]
+    assert rendered["ms3"].state("app-secret-file-managed")["contents_pillar"] == (
+        "app:environments:production:secret_key"
+    )
+    assert rendered["ms3"].state("app-secret-file-managed")["show_changes"] is False
 
 
 def test_a_secret_left_in_a_site_pillar_stops_the_render():
