@@ -27,6 +27,10 @@ KINDS = ("gossip_key", "password", "token", "uuid")
 HASH_KINDS = ("bcrypt",)
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 DEFAULT_PASSWORD_LENGTH = 24
+# bcrypt's work factor, as `htpasswd -B` sets it. A verifier pays it on every request (the
+# registry: 380 ms a request at Python's default 12 here, benchmarks/security_cost.py), and it
+# adds nothing against guessing a generated password of 24 random characters (143 bits).
+BCRYPT_ROUNDS = 5
 
 
 class Secret(NamedTuple):
@@ -100,7 +104,7 @@ def hash_of(secret: Secret, value: str) -> str:
     """The check value a secret's verifier keeps (bcrypt: what `htpasswd -B` writes)."""
     import bcrypt  # the master's only (requirements/master.txt)
 
-    return bcrypt.hashpw(value.encode(), bcrypt.gensalt()).decode()
+    return bcrypt.hashpw(value.encode(), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode()
 
 
 def complete(secret: Secret, entry: dict[str, str]) -> bool:

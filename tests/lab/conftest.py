@@ -63,9 +63,9 @@ def app_client(address: str | None = None) -> requests.Session:
 
 
 def app_page(env: str, path: str = "/", address: str | None = None, timeout: float = 2) -> tuple[int, str]:
-    """One page of app-<env> over HTTPS (no redirect followed): status and body."""
+    """One page of app-<env> over HTTPS, redirects followed (/ sends a visitor to /signin): status and body."""
     with app_client(address) as client:
-        answer = client.get(f"https://app-{env}{path}", timeout=timeout, allow_redirects=False)
+        answer = client.get(f"https://app-{env}{path}", timeout=timeout)
         return answer.status_code, answer.text
 
 

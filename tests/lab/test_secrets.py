@@ -28,12 +28,18 @@ def test_the_store_is_private_and_outside_git():
 
 
 def test_a_node_receives_only_the_secrets_its_roles_use():
-    items = ("app:environments:production:secret_key", "keepalived:auth_pass", "consul:encrypt")
+    items = (
+        "app:environments:test:secret_key",
+        "keepalived:auth_pass",
+        "consul:encrypt",
+        "app:environments:production:secret_key",
+    )
     ms3 = salt("ms3", "pillar.item", *items)["ms3"]
     lb1 = salt("lb1", "pillar.item", *items)["lb1"]
     # Salt 3008 masks the strings it returns (**********); what matters is present or absent.
-    assert (ms3[items[0]], ms3[items[1]]) == ("", "") and ms3[items[2]]
-    assert lb1[items[0]] == "" and lb1[items[1]] and lb1[items[2]]
+    # An agent holds its own environment's app secret (a file for its instances), not another's.
+    assert (ms3[items[0]], ms3[items[1]]) == ("", "") and ms3[items[2]] and ms3[items[3]]
+    assert (lb1[items[0]], lb1[items[3]]) == ("", "") and lb1[items[1]] and lb1[items[2]]
     # Mesos principals: an agent holds its own only, a load balancer none, a master all three.
     principals = ("mesos:credentials:agent", "mesos:credentials:marathon", "mesos:credentials:operator")
     digests = ("mesos:zk_password", "marathon:zk_password", "marathon:http_password")

@@ -73,6 +73,7 @@ def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
         "pull": store["registry_pull_password"]["hash"],
     }
     assert bcrypt.checkpw(value("registry_pull_password").encode(), registry["htpasswd"]["pull"].encode())
+    assert registry["htpasswd"]["pull"].startswith("$2b$05$")  # htpasswd -B's work factor
     # A master (Mesos, Marathon, ZooKeeper, a Consul server that makes every token) holds
     # every Mesos principal and both digests.
     assert mm1 == {

@@ -1,0 +1,92 @@
+"""
+What the platform's access control costs per request on the running lab (prints numbers;
+asserts nothing). Each row compares the same request with and without the protection, or
+with and without the part that costs (a TLS handshake, a bcrypt check):
+
+- the app through the VIP over HTTPS: a new TLS connection per request against one kept alive;
+- the registry's HTTP Basic check (bcrypt, once per request): a manifest HEAD as `builder`
+  against the same HEAD refused without a user (401, no hash computed);
+- Consul's ACLs: a catalog read with consul-template's token against an anonymous one.
+
+Marathon's and Mesos' HTTP Basic are not measured: against the lab's stand-ins a number
+would say nothing of the real daemons.
+
+    python benchmarks/security_cost.py [--requests N]
+
+Run from the repository root after `. ./activate`, with the lab up (`make up`). Converge
+time and deploy latency against an open platform are not measured here: the platform has no
+open mode to compare with (see README, "Measured on this 2-core machine").
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import requests
+import yaml
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "_modules")]  # the lab's driver, the tests' helpers, the app module
+from tests.lab.conftest import app_client, site_secret  # noqa: E402
+
+PLATFORM = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
+REGISTRY_PORT = yaml.safe_load((REPO / "pillar" / "components.sls").read_text())["registry"]["port"]
+MM1 = PLATFORM["nodes"]["mm1"]["ip"]
+
+
+def median_ms(request: Callable[[], object], count: int) -> float:
+    """Median wall time of ``request`` in milliseconds, after one warm-up call."""
+    request()
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        request()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def rows(count: int) -> list[tuple[str, float, float]]:
+    builder = ("builder", site_secret("registry_builder_password"))
+    # The registry's certificate names registry.<domain>, which this host does not resolve:
+    # the same pinned session as the app's, sent to the registry node.
+    registry_session = app_client(PLATFORM["nodes"]["registry"]["ip"])
+    registry_url = f"https://registry.{PLATFORM['domain']}:{REGISTRY_PORT}/v2/platform/base/manifests/bookworm"
+    kept = app_client()
+    consul = f"http://{MM1}:8500/v1/catalog/service/app"
+    template_token = {"X-Consul-Token": site_secret("consul_template_token")}
+    return [
+        (
+            "app over HTTPS: new TLS connection vs kept alive",
+            median_ms(lambda: app_client().get("https://app-test/health", timeout=5), count),
+            median_ms(lambda: kept.get("https://app-test/health", timeout=5), count),
+        ),
+        (
+            "registry manifest HEAD: as builder (bcrypt) vs refused (401)",
+            median_ms(lambda: registry_session.head(registry_url, auth=builder, timeout=10), count),
+            median_ms(lambda: registry_session.head(registry_url, timeout=10), count),
+        ),
+        (
+            "Consul catalog read: with a token vs anonymous",
+            median_ms(lambda: requests.get(consul, headers=template_token, timeout=5), count),
+            median_ms(lambda: requests.get(consul, timeout=5), count),
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=30, help="requests per measurement (default 30)")
+    args = parser.parse_args()
+    print(f"median of {args.requests} requests each, from the lab host")
+    print(f"{'what':62} {'with':>9} {'without':>9} {'cost':>9}")
+    for what, protected, open_ in rows(args.requests):
+        print(f"{what:62} {protected:7.1f}ms {open_:7.1f}ms {protected - open_:+7.1f}ms")
+
+
+if __name__ == "__main__":
+    main()
