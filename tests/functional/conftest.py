@@ -82,6 +82,9 @@ def render_node(
             "file_client": "local",
             "root_dir": root,
             "cachedir": f"{root}/cache",
+            # Not the machine's /var/cache/salt/minion/extmods: a render of another checkout
+            # (or a state's saltutil.sync_*) would otherwise load its modules in place of ours.
+            "extension_modules": f"{root}/extmods",
             "pki_dir": f"{root}/pki",
             "sock_dir": f"{root}/run",
             "log_file": f"{root}/minion.log",
