@@ -1,7 +1,7 @@
 """
 Ask Consul which instances of a service pass their health checks: what the load balancers'
-consul-template sees. Runners call it on the master through ``salt.cmd``; any Consul server
-of the topology answers for the whole datacenter.
+consul-template sees. Runners call it on the master; any Consul server of the topology
+answers for the whole datacenter.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from salt.exceptions import CommandExecutionError
 TIMEOUT = 5
 
 
-def passing(service: str, tag: str, pillar: dict | None = None) -> list[dict[str, Any]]:
+def passing(service: str, tag: str, pillar: dict | None = None, ca: str | None = None) -> list[dict[str, Any]]:
     """
     Every instance of ``service`` tagged ``tag`` whose checks all pass:
-    ``[{"node", "address", "port", "id"}]``, sorted by address and port.
+    ``[{"node", "address", "port", "id"}]``, sorted by address and port. Asked of the
+    servers' HTTPS API, checked against the cluster CA: ``ca``, a file (by default the copy
+    this node trusts, common:ca_trust_path).
 
     CLI Example:
 
@@ -30,11 +32,12 @@ def passing(service: str, tag: str, pillar: dict | None = None) -> list[dict[str
         import consul  # noqa: PLC0415
 
         pillar = pillar if pillar is not None else __pillar__
-        port = __salt__["topology.settings"]("consul", pillar)["http_port"]
+        port = __salt__["topology.settings"]("consul", pillar)["tls"]["https_port"]
+        ca = ca or __salt__["topology.settings"]("common", pillar)["ca_trust_path"]
         servers = __salt__["topology.nodes"]("consul-server", pillar.get("platform", {}))
         errors = []
         for name, node in sorted(servers.items()):
-            client = consul.Consul(host=node["ip"], port=port, timeout=TIMEOUT)
+            client = consul.Consul(host=node["ip"], port=port, scheme="https", verify=ca, timeout=TIMEOUT)
             try:
                 _, entries = client.health.service(service, tag=tag, passing=True)
             except Exception as exc:  # python-consul2 raises its own and requests' errors

@@ -124,8 +124,8 @@ def signing_policies(pillar: dict | None = None) -> dict[str, dict]:
     """
     The cluster CA's signing policies (x509_v2's ``x509_signing_policies``), one per node it
     signs for: the node alone may ask (``minions``), and the policy fixes every name and use
-    of the certificate, so a node cannot obtain one for another's names. Today: each load
-    balancer's certificate for the app's names.
+    of the certificate, so a node cannot obtain one for another's names: each load
+    balancer's certificate for the app's names, each Consul agent's for its own.
 
     CLI Example:
 
@@ -136,22 +136,40 @@ def signing_policies(pillar: dict | None = None) -> dict[str, dict]:
     pillar = pillar if pillar is not None else _pillar()
     platform = pillar.get("platform", {})
     ca = settings("ca", pillar)
-    names = app_hostnames(platform)
-    policies: dict[str, dict] = {}
-    for node_id in nodes("lb", platform) if names else ():
-        policies[f"{ca['app_tls']['policy_prefix']}-{node_id}"] = {
+
+    def policy(node_id: str, names: list[str], usage: str, days_valid: int) -> dict:
+        return {
             "minions": node_id,
             "signing_private_key": ca["key"],
             "signing_cert": ca["cert"],
-            "CN": names[0],
-            "subjectAltName": ", ".join(f"DNS:{name}" for name in names),
+            "CN": names[0].split(":", 1)[1],
+            "subjectAltName": ", ".join(names),
             "basicConstraints": "critical, CA:false",
             "keyUsage": "critical, digitalSignature, keyEncipherment",
-            "extendedKeyUsage": "serverAuth",
+            "extendedKeyUsage": usage,
             "subjectKeyIdentifier": "hash",
             "authorityKeyIdentifier": "keyid:always",
-            "days_valid": int(ca["app_tls"]["days_valid"]),
+            "days_valid": int(days_valid),
         }
+
+    policies: dict[str, dict] = {}
+    app_names = [f"DNS:{name}" for name in app_hostnames(platform)]
+    for node_id in nodes("lb", platform) if app_names else ():
+        prefix, days = ca["app_tls"]["policy_prefix"], ca["app_tls"]["days_valid"]
+        policies[f"{prefix}-{node_id}"] = policy(node_id, app_names, "serverAuth", days)
+    # Every Consul agent serves and calls RPC (both usages); a server's certificate also
+    # names server.<datacenter>.<domain>, which agents check (verify_server_hostname).
+    consul = settings("consul", pillar)
+    tls = consul["tls"]
+    for node_id, node in nodes(platform=platform).items():
+        if "consul" not in states(node_id, platform):
+            continue
+        names = [f"DNS:{node['fqdn']}", "DNS:localhost", f"IP:{node['ip']}", "IP:127.0.0.1"]
+        if consul["server_role"] in node.get("roles", []):
+            names.append(f"DNS:server.{consul['datacenter']}.{tls['domain']}")
+        policies[f"{tls['policy_prefix']}-{node_id}"] = policy(
+            node_id, names, "serverAuth, clientAuth", tls["days_valid"]
+        )
     return policies
 
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import time
 from typing import Any
 
+import salt.utils.files
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 log = logging.getLogger(__name__)
@@ -85,8 +87,9 @@ def _with_site_secrets(pillar: dict[str, Any]) -> dict[str, Any]:
 
 def _cluster_ca(pillar: dict[str, Any]) -> str:
     """
-    The cluster CA's certificate, which the app's HTTPS answers are checked against: from the
-    CA node's mine entry only, as every node takes it; read once per run.
+    A file holding the cluster CA's certificate, against which the app's HTTPS answers and
+    Consul's API are checked: taken from the CA node's mine entry only, as every node takes
+    it, once per run, into the master's cache directory.
     """
     if "app.cluster_ca" not in __context__:
         node = _cmd("topology.ca_node", pillar["platform"])
@@ -94,7 +97,10 @@ def _cluster_ca(pillar: dict[str, Any]) -> str:
         pem = __salt__["mine.get"](node, key, tgt_type="list").get(node) if node else None
         if not pem:
             raise Refused(f"no cluster CA certificate in the mine of {node or 'a CA node'}: run salt-run cluster.up")
-        __context__["app.cluster_ca"] = pem
+        path = os.path.join(__opts__["cachedir"], "platform-ca.crt")
+        with salt.utils.files.fopen(path, "w") as out:
+            out.write(pem)
+        __context__["app.cluster_ca"] = path
     return __context__["app.cluster_ca"]
 
 
@@ -316,7 +322,9 @@ def _served(
         in_marathon = _endpoints(app, pillar["platform"])
         passing = {
             (entry["address"], entry["port"])
-            for entry in _cmd("consul_health.passing", app_settings["service"], env, pillar=pillar)
+            for entry in _cmd(
+                "consul_health.passing", app_settings["service"], env, pillar=pillar, ca=_cluster_ca(pillar)
+            )
         }
         answers = _cmd("apps.served", env, LB_SAMPLES, pillar=pillar, ca=_cluster_ca(pillar))
         versions = sorted({str(a["version"]) for a in answers if a["status"] == 200})
@@ -632,7 +640,7 @@ def status(env: str | None = None) -> dict[str, Any]:
         row: dict[str, Any] = {"env": name, "app": app_id}
         try:
             app = _cmd("marathon.app", app_id, pillar=pillar)
-            passing = _cmd("consul_health.passing", app_settings["service"], name, pillar=pillar)
+            passing = _cmd("consul_health.passing", app_settings["service"], name, pillar=pillar, ca=ca)
         except CommandExecutionError as exc:
             row.update(healthy=False, problem=str(exc))
             rows.append(row)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+import ssl
 import statistics
 import sys
 import time
@@ -25,10 +26,10 @@ import yaml
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "_modules")]  # the lab's driver, the tests' helpers, the app module
 from lab.lab import node_exec  # noqa: E402
-from tests.lab.conftest import app_page  # noqa: E402  (HTTPS through the VIP, the cluster CA checked)
+from tests.lab.conftest import app_page, cluster_ca_file  # noqa: E402  (HTTPS through the VIP, the cluster CA checked)
 
 PLATFORM = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
-CONSUL = f"http://{PLATFORM['nodes']['mm1']['ip']}:8500"
+CONSUL = f"https://{PLATFORM['nodes']['mm1']['ip']}:8501"
 LB1 = PLATFORM["nodes"]["lb1"]["ip"]
 ECHO_DOCKERFILE = (
     "FROM registry.localdomain:5000/platform/base:bookworm\\n"
@@ -63,7 +64,8 @@ def container_death() -> tuple[float, float]:
     hostname = node_exec("ms2", "docker inspect -f '{{.Config.Hostname}}' bench-echo").stdout.strip()
 
     def in_consul() -> bool:
-        with urllib.request.urlopen(f"{CONSUL}/v1/health/service/app?passing", timeout=2) as answer:
+        context = ssl.create_default_context(cafile=cluster_ca_file())
+        with urllib.request.urlopen(f"{CONSUL}/v1/health/service/app?passing", timeout=2, context=context) as answer:
             return any(entry["Service"]["ID"] == "ms2:bench-echo:80" for entry in json.load(answer))
 
     until(lambda: app_text("test", LB1).strip() == hostname)

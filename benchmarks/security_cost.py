@@ -32,7 +32,7 @@ import yaml
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "_modules")]  # the lab's driver, the tests' helpers, the app module
-from tests.lab.conftest import app_client, site_secret  # noqa: E402
+from tests.lab.conftest import app_client, cluster_ca_file, site_secret  # noqa: E402
 
 PLATFORM = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
 REGISTRY_PORT = yaml.safe_load((REPO / "pillar" / "components.sls").read_text())["registry"]["port"]
@@ -57,7 +57,7 @@ def rows(count: int) -> list[tuple[str, float, float]]:
     registry_session = app_client(PLATFORM["nodes"]["registry"]["ip"])
     registry_url = f"https://registry.{PLATFORM['domain']}:{REGISTRY_PORT}/v2/platform/base/manifests/bookworm"
     kept = app_client()
-    consul = f"http://{MM1}:8500/v1/catalog/service/app"
+    consul = f"https://{MM1}:8501/v1/catalog/service/app"
     template_token = {"X-Consul-Token": site_secret("consul_template_token")}
     return [
         (
@@ -72,8 +72,8 @@ def rows(count: int) -> list[tuple[str, float, float]]:
         ),
         (
             "Consul catalog read: with a token vs anonymous",
-            median_ms(lambda: requests.get(consul, headers=template_token, timeout=5), count),
-            median_ms(lambda: requests.get(consul, timeout=5), count),
+            median_ms(lambda: requests.get(consul, headers=template_token, verify=cluster_ca_file(), timeout=5), count),
+            median_ms(lambda: requests.get(consul, verify=cluster_ca_file(), timeout=5), count),
         ),
     ]
 

@@ -17,5 +17,6 @@ consul-files-absent:
     - names:
       - {{ consul.config_file }}
       - {{ consul.cache_dir }}
+      - {{ consul.tls.dir }}
     - require:
       - pkg: consul-package-removed

@@ -1,4 +1,5 @@
 {%- from "consul/map.jinja" import consul with context %}
+{%- from "common/map.jinja" import common with context %}
 {%- set needed = ['agent_token'] + (['master_token'] if consul.server_role in salt['topology.node']().roles else []) %}
 {%- set missing = needed | reject('in', consul.acl) | list %}
 {%- if missing %}
@@ -6,6 +7,7 @@
 {%- endif %}
 include:
   - .package
+  - .tls
 
 consul-data-directory-managed:
   file.directory:
@@ -38,12 +40,14 @@ consul-config-file-managed:
         consul: {{ consul | json }}
         node: {{ salt['topology.node']() | json }}
         servers: {{ salt['topology.nodes'](consul.server_role) | json }}
+        ca_file: {{ common.ca_trust_path | json }}
     - user: root
     - group: {{ consul.user }}
     - mode: "0640"
     - check_cmd: consul validate -config-format=json
     - require:
       - pkg: consul-package-installed
+      - x509: consul-tls-certificate-managed
 
 consul-log-level-file-managed:
   file.managed:

@@ -14,3 +14,4 @@ consul-service-running:
       - file: consul-config-file-managed
       - file: consul-log-level-file-managed
       - file: consul-config-dir-cleaned
+      - x509: consul-tls-certificate-managed

@@ -250,7 +250,29 @@ def test_nginx_template_routes_each_app_host_only_to_its_environment(rendered):
 def test_consul_answers_on_loopback_and_the_node_address_never_the_vip(rendered):
     for node_id in ("lb1", "mm2"):
         config = json.loads(rendered[node_id].file_content("consul-config-file-managed"))
-        assert config["client_addr"] == f"127.0.0.1 {PLATFORM['nodes'][node_id]['ip']}"
+        assert config["client_addr"] == f"127.0.0.1 {PLATFORM['nodes'][node_id]['ip']}"  # DNS
+        # Plain HTTP on loopback only; the node's address speaks HTTPS.
+        assert config["addresses"] == {"http": "127.0.0.1", "https": PLATFORM["nodes"][node_id]["ip"]}
+        assert config["ports"] == {"http": 8500, "https": 8501}
+
+
+def test_consul_speaks_tls_with_certificates_from_the_cluster_ca(rendered):
+    for node_id in ("mm2", "ms3"):
+        config = json.loads(rendered[node_id].file_content("consul-config-file-managed"))
+        assert config["ca_file"] == "/usr/local/share/ca-certificates/platform-ca.crt"
+        assert (config["cert_file"], config["key_file"]) == ("/etc/consul-tls/agent.crt", "/etc/consul-tls/agent.key")
+        assert config["verify_incoming_rpc"] and config["verify_outgoing"] and config["verify_server_hostname"]
+        certificate = rendered[node_id].state("consul-tls-certificate-managed")
+        assert (certificate["ca_server"], certificate["signing_policy"]) == ("registry", f"consul-{node_id}")
+    # What the CA node's grain is rendered from (a dry run of that state may rewrite its value).
+    policies = rendered["registry"].loaders.modules.topology.signing_policies()
+    assert "DNS:server.dc1.consul" in policies["consul-mm2"]["subjectAltName"]
+    assert "server.dc1.consul" not in policies["consul-ms3"]["subjectAltName"]
+    assert policies["consul-ms3"]["minions"] == "ms3"
+    assert policies["consul-ms3"]["subjectAltName"] == (
+        "DNS:ms3.localdomain, DNS:localhost, IP:192.168.33.16, IP:127.0.0.1"
+    )
+    assert policies["consul-ms3"]["extendedKeyUsage"] == "serverAuth, clientAuth"
 
 
 def test_consul_node_metadata_names_the_environment_salt_gave_the_node(rendered):
@@ -469,7 +491,7 @@ def test_the_app_is_served_over_https_only_with_the_usual_headers_and_a_sign_in_
 
 def test_each_lb_asks_the_ca_node_for_its_certificate_under_its_own_policy(rendered):
     policies = rendered["registry"].state("ca-signing-policies-present")["value"]
-    assert sorted(policies) == ["app-tls-lb1", "app-tls-lb2"]
+    assert sorted(name for name in policies if name.startswith("app-tls-")) == ["app-tls-lb1", "app-tls-lb2"]
     for node_id in ("lb1", "lb2"):
         policy = policies[f"app-tls-{node_id}"]
         assert policy["minions"] == node_id

@@ -12,6 +12,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -52,6 +53,14 @@ def cluster_ca() -> str:
     pem = node_exec(ca_node, "cat /etc/pki/platform-ca/ca.crt").stdout
     assert "BEGIN CERTIFICATE" in pem, f"no CA certificate on {ca_node}"
     return pem
+
+
+@functools.cache
+def cluster_ca_file() -> str:
+    """The cluster CA's certificate in a file, for clients that take a path (requests' verify)."""
+    path = pathlib.Path(tempfile.mkdtemp(prefix="lab-ca-")) / "ca.crt"
+    path.write_text(cluster_ca())
+    return str(path)
 
 
 def app_client(address: str | None = None) -> requests.Session:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 
 import pytest
 import requests
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
 
-from .conftest import PLATFORM, app_client, marathon_auth, mesos_auth, node_exec, site_secret, wait_for
+from .conftest import PLATFORM, app_client, cluster_ca_file, marathon_auth, mesos_auth, node_exec, site_secret, wait_for
 
 MASTERS = [node for node, spec in sorted(PLATFORM["nodes"].items()) if "mesos-master" in spec["roles"]]
 AGENTS = [node for node, spec in sorted(PLATFORM["nodes"].items()) if "mesos-agent" in spec["roles"]]
@@ -86,24 +87,53 @@ def test_agents_ask_for_their_principal_and_take_no_task_from_anyone(node):
     assert requests.post(f"{agent}/standin/tasks", json=task, timeout=5).status_code == 401
 
 
-def test_consul_does_not_answer_on_the_vip():
+def consul_api(node: str) -> str:
+    """Consul's API on a node's address: HTTPS only, checked against the cluster CA (verify=cluster_ca_file())."""
+    return f"https://{ip(node)}:8501"
+
+
+def test_consul_does_not_answer_on_the_vip_nor_in_plain_http_on_the_network():
+    for port in (8500, 8501):
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://{PLATFORM['vip']}:{port}/v1/status/leader", timeout=5)
     with pytest.raises(requests.ConnectionError):
-        requests.get(f"http://{PLATFORM['vip']}:8500/v1/status/leader", timeout=5)
-    # The node's own address still serves the runners; the VIP's holder answers on loopback.
-    assert requests.get(f"http://{ip('lb1')}:8500/v1/status/leader", timeout=5).ok
+        requests.get(f"http://{ip('lb1')}:8500/v1/status/leader", timeout=5)
+    # The node's address serves the runners over HTTPS; loopback keeps plain HTTP for the node's own clients.
+    assert requests.get(f"{consul_api('lb1')}/v1/status/leader", verify=cluster_ca_file(), timeout=5).ok
     assert node_exec("lb1", "curl -sf http://127.0.0.1:8500/v1/status/leader").returncode == 0
+
+
+def test_consul_rpc_takes_only_tls_with_a_certificate_from_the_cluster_ca():
+    """A server shows a CA-signed certificate for server.dc1.consul and refuses a caller without one."""
+    context = ssl.create_default_context(cafile=cluster_ca_file())
+    with socket.create_connection((ip("mm1"), 8300), timeout=5) as raw:
+        raw.sendall(b"\x03")  # Consul's RPC byte for TLS
+        with context.wrap_socket(raw, server_hostname="server.dc1.consul") as tls:
+            assert tls.getpeercert()["subject"]  # the server's name checked against the CA
+            try:
+                refused = tls.recv(1) == b""
+            except (ssl.SSLError, ConnectionResetError):
+                refused = True
+    assert refused, "a caller without a client certificate was answered"
+    with socket.create_connection((ip("mm1"), 8300), timeout=5) as raw:
+        raw.sendall(b"\x00")  # plain RPC, no TLS
+        try:
+            plain_refused = raw.recv(1) == b""
+        except ConnectionResetError:
+            plain_refused = True
+    assert plain_refused
 
 
 @pytest.mark.parametrize("node", ["mm1", "ms2", "lb1"])
 def test_consul_refuses_anonymous_writes_and_key_reads_but_lets_anyone_read_the_catalog(node):
-    consul = f"http://{ip(node)}:8500"
-    write = requests.put(f"{consul}/v1/kv/intruder", data=b"taken over", timeout=5)
+    consul, ca = consul_api(node), cluster_ca_file()
+    write = requests.put(f"{consul}/v1/kv/intruder", data=b"taken over", verify=ca, timeout=5)
     assert write.status_code == 403 and "Permission denied" in write.text
-    assert requests.get(f"{consul}/v1/kv/intruder", timeout=5).status_code in (403, 404)
+    assert requests.get(f"{consul}/v1/kv/intruder", verify=ca, timeout=5).status_code in (403, 404)
     service = {"ID": "intruder", "Name": "app", "Tags": ["production"], "Port": 80}
-    assert requests.put(f"{consul}/v1/agent/service/register", json=service, timeout=5).status_code == 403
-    assert requests.get(f"{consul}/v1/catalog/service/app", timeout=5).ok  # DNS, the UI, the runners
-    assert "intruder" not in requests.get(f"{consul}/v1/catalog/services", timeout=5).text
+    assert requests.put(f"{consul}/v1/agent/service/register", json=service, verify=ca, timeout=5).status_code == 403
+    assert requests.get(f"{consul}/v1/catalog/service/app", verify=ca, timeout=5).ok  # DNS, the UI, the runners
+    assert "intruder" not in requests.get(f"{consul}/v1/catalog/services", verify=ca, timeout=5).text
 
 
 @pytest.fixture
@@ -223,3 +253,25 @@ def test_marathon_shows_no_app_secret_and_each_environments_agents_hold_only_the
         assert node_exec(agent, f"cat /etc/platform-app/{env}/secret_key").stdout.strip() == site_secret(
             f"app_secret_key/{env}"
         )
+
+
+def test_a_node_talks_only_to_the_master_whose_fingerprint_it_was_given():
+    """The same minion (its configuration and accepted key, copied) with the lab's master_finger
+    answers; told another fingerprint, it refuses the master."""
+    copy = (
+        "rm -rf /tmp/finger && mkdir -p /tmp/finger && cp -a /etc/salt/minion.d /tmp/finger/ && "
+        "cp -a /etc/salt/pki /tmp/finger/pki && printf 'pki_dir: /tmp/finger/pki/minion\\n' > /tmp/finger/minion"
+    )
+    assert node_exec("ms2", copy).returncode == 0
+    call = "timeout 60 /opt/salt/bin/salt-call -c /tmp/finger test.ping"
+    try:
+        trusted = node_exec("ms2", call)
+        assert trusted.returncode == 0 and "True" in trusted.stdout, trusted.stdout + trusted.stderr
+        wrong = ":".join(["00"] * 32)
+        node_exec(
+            "ms2", f"sed -i \"s/^master_finger: .*/master_finger: '{wrong}'/\" /tmp/finger/minion.d/master_finger.conf"
+        )
+        refused = node_exec("ms2", call)
+        assert refused.returncode != 0 and "fingerprint" in (refused.stdout + refused.stderr).lower()
+    finally:
+        node_exec("ms2", "rm -rf /tmp/finger")

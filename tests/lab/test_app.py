@@ -83,10 +83,12 @@ class SteadyLoad:
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def run(self) -> None:
-        client = app_client()
         while not self.stopped.is_set():
+            # A connection per request: a browser retries a request whose kept-alive connection
+            # nginx closed on a reload; this client would count it as failed instead.
             try:
-                answer = client.get(f"https://app-{self.env}/health", timeout=5)
+                with app_client() as client:
+                    answer = client.get(f"https://app-{self.env}/health", timeout=5)
                 if answer.status_code != 200:
                     self.failures.append(answer.status_code)
                 self.versions.add(answer.headers.get("X-Notejam-Version"))

@@ -12,9 +12,9 @@ from email.message import Message
 import pytest
 import requests
 
-from .conftest import PLATFORM, app_page, mesos_auth, node_exec, salt_run, site_secret, wait_for
+from .conftest import PLATFORM, app_page, cluster_ca_file, mesos_auth, node_exec, salt_run, site_secret, wait_for
 
-CONSUL = f"http://{PLATFORM['nodes']['mm1']['ip']}:8500"
+CONSUL = f"https://{PLATFORM['nodes']['mm1']['ip']}:8501"
 MASTERS = [node for node, spec in PLATFORM["nodes"].items() if "mesos-master" in spec["roles"]]
 
 
@@ -23,8 +23,10 @@ def http(url: str, host: str | None = None, timeout: float = 2, auth: tuple[str,
     if auth:
         headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
     request = urllib.request.Request(url, headers=headers)
+    # HTTPS (Consul's API on a node's address) is checked against the cluster CA.
+    context = ssl.create_default_context(cafile=cluster_ca_file()) if url.startswith("https:") else None
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:
             return answer.status, answer.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
+import pathlib
 
 import app as app_runner
 import apps
@@ -89,7 +90,8 @@ class FakeMarathon:
     def version(self, app_id, stamp, pillar=None):
         return copy.deepcopy(self.stored[app_id][stamp])
 
-    def passing(self, service, tag, pillar=None):
+    def passing(self, service, tag, pillar=None, ca=None):
+        assert pathlib.Path(ca).read_text() == CA_PEM, "Consul's HTTPS answers are checked against the CA"
         app = self.apps.get(f"/app-{tag}") or {}
         ips = {name: node["ip"] for name, node in self.platform["nodes"].items()}
         return [
@@ -99,9 +101,9 @@ class FakeMarathon:
         ]
 
     def served(self, env, samples=10, pillar=None, ca=None):
-        assert ca == CA_PEM, "the answers are checked against the CA node's certificate"
+        assert pathlib.Path(ca).read_text() == CA_PEM, "the answers are checked against the CA node's certificate"
         app = self.apps.get(f"/app-{env}")
-        if not app or not self.passing("app", env):
+        if not app or not self.passing("app", env, ca=ca):
             return [{"status": 503, "version": None, "host": None}] * samples
         return [{"status": 200, "version": apps.version_of(app), "host": "c1"}] * samples
 
@@ -127,7 +129,7 @@ def marathon(repo_pillar):
 
 
 @pytest.fixture
-def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, topology_funcs, runner_utils):
+def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, topology_funcs, runner_utils, tmp_path):
 
     def unreachable(*args, **kwargs):
         raise CommandExecutionError("Marathon is unreachable: tried http://192.168.33.11:8080 (ConnectionError)")
@@ -167,7 +169,11 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, 
     monkeypatch.setattr(salt.client, "get_local_client", lambda conf_file: Client())
     return {
         app_runner: {
-            "__opts__": {"conf_file": "/dev/null", "site_secrets_file": "/nonexistent/secrets.yaml"},
+            "__opts__": {
+                "conf_file": "/dev/null",
+                "site_secrets_file": "/nonexistent/secrets.yaml",
+                "cachedir": str(tmp_path),
+            },
             "__context__": {"platform_runner.modules": Modules(system)},
             "__salt__": {
                 "pillar.show_pillar": lambda: repo_pillar,

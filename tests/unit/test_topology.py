@@ -192,3 +192,18 @@ def test_an_instance_must_drain_before_it_is_killed(repo_pillar):
         f"app:kill_grace_period_seconds ({repo_pillar['app']['kill_grace_period_seconds']}), "
         "or SIGKILL cuts the drain and the requests in flight"
     ]
+
+
+def test_the_ca_node_is_the_first_whose_roles_bring_the_ca_formula(repo_pillar):
+    assert topology.ca_node() == "registry"
+    repo_pillar["platform"]["roles"]["registry"]["states"].remove("ca")
+    assert topology.ca_node() is None
+
+
+def test_the_app_is_served_under_each_environments_short_and_full_name():
+    assert topology.app_hostnames() == [
+        "app-test",
+        "app-test.localdomain",
+        "app-production",
+        "app-production.localdomain",
+    ]
