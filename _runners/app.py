@@ -163,16 +163,17 @@ def _digest(pillar: dict[str, Any], version: str) -> str:
     client = __utils__["platform_runner.local_client"](__opts__)
     arg = [_cmd("apps.repository", pillar=pillar), version]
 
-    def ask() -> Any:
-        answer = client.cmd(builder, "registry.digest", arg, full_return=True, timeout=30).get(builder) or {}
-        return answer.get("ret") if answer.get("retcode") == 0 else ...
+    def ask() -> dict[str, Any]:
+        return client.cmd(builder, "registry.digest", arg, full_return=True, timeout=30).get(builder) or {}
 
-    digest = ask()
-    if digest is ...:  # registry.digest is ours: sync it once, then ask again
+    answer = ask()
+    if answer.get("retcode") != 0:  # registry.digest is ours: sync it once, then ask again
         client.cmd(builder, "saltutil.sync_modules", timeout=60)
-        digest = ask()
-    if digest is ...:
-        raise Refused(f"could not ask the registry through {builder}; nothing was deployed")
+        answer = ask()
+    if answer.get("retcode") != 0:
+        why = answer.get("ret") or "no answer"
+        raise Refused(f"could not ask the registry through {builder}: {why}; nothing was deployed")
+    digest = answer.get("ret")
     if not digest:
         raise Refused(
             f"app:{version} is not in the registry; nothing was deployed. Build it first: "

@@ -164,6 +164,8 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, 
             if fun == "saltutil.sync_modules":
                 return {target: []}
             assert fun == "registry.digest" and kwargs.get("full_return"), fun
+            if "refused" in registry_tags:  # the registry turns the builder's user away
+                return {target: {"ret": registry_tags["refused"], "retcode": 1}}
             return {target: {"ret": registry_tags.get(arg[1]), "retcode": 0}}
 
     monkeypatch.setattr(salt.client, "get_local_client", lambda conf_file: Client())
@@ -339,3 +341,11 @@ def test_rollback_returns_to_the_content_that_ran_before(marathon, registry_tags
     registry_tags["1.0.0"] = digest_of_push("1.0.0", push=2)
     assert app_runner.rollback(env="test")["retcode"] == 0
     assert marathon.apps["/app-test"]["container"]["docker"]["image"].endswith(digest_of_push("1.0.0"))
+
+
+def test_a_registry_that_refuses_the_builder_is_named_and_nothing_is_deployed(marathon, registry_tags):
+    registry_tags["refused"] = "the registry refused this node's user (builder) at https://registry…"
+    result = app_runner.deploy(env="test", version="1.1.0")
+    assert result["retcode"] == 1
+    assert "could not ask the registry through registry: the registry refused this node's user" in result["comment"]
+    assert marathon.puts == []
