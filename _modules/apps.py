@@ -178,7 +178,7 @@ def definition(
         },
         # Which key the instances read (not the key): a rotated one changes the definition, so
         # app.redeploy restarts the instances onto it.
-        "labels": {"environment": env, "app_version": str(version), "secret_key": fingerprint(str(secret_key))},
+        "labels": {"environment": env, "app_version": str(version), "secret_key": _fingerprint(str(secret_key))},
         "constraints": [["env", "CLUSTER", env]],
         "healthChecks": [
             {
@@ -240,16 +240,8 @@ def _session(address: str, ca: str) -> requests.Session:
     return session
 
 
-def fingerprint(secret: str) -> str:
-    """
-    A short digest that tells two secrets apart without revealing either.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt-call apps.fingerprint "$value"
-    """
+def _fingerprint(secret: str) -> str:
+    """A short digest that tells two secrets apart without revealing either."""
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 

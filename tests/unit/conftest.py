@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import pathlib
 
@@ -18,6 +19,11 @@ def file_from_state_tree(url: str) -> str:
     """cp.get_file_str against the repository's salt/ directory."""
     path = REPO / "salt" / url.removeprefix("salt://")
     return path.read_text() if path.exists() else ""
+
+
+def secret_fingerprint(secret: str) -> str:
+    """What Marathon's `secret_key` label must show for a secret: the start of its sha256."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ import site_secrets
 import topology
 from salt.exceptions import CommandExecutionError
 
+from .conftest import secret_fingerprint
+
 ENV_HOSTS = {"test": ["ms1", "ms2"], "production": ["ms3", "ms4"]}
 
 
@@ -298,7 +300,7 @@ def test_rollback_after_a_rotation_keeps_the_new_secret(marathon, configure_load
     assert result["retcode"] == 0, result["comment"]
     running = marathon.apps["/app-test"]
     assert apps.version_of(running) == "1.0.0"
-    assert running["labels"]["secret_key"] == apps.fingerprint("rotated-secret")
+    assert running["labels"]["secret_key"] == secret_fingerprint("rotated-secret")
 
 
 def test_redeploy_keeps_the_running_version_and_takes_the_new_secret(marathon, repo_pillar):
@@ -309,7 +311,7 @@ def test_redeploy_keeps_the_running_version_and_takes_the_new_secret(marathon, r
     assert result["retcode"] == 0, result["comment"]
     running = marathon.apps["/app-test"]
     assert (apps.version_of(running), running["instances"]) == ("1.1.0", 3)
-    assert running["labels"]["secret_key"] == apps.fingerprint("rotated-secret")
+    assert running["labels"]["secret_key"] == secret_fingerprint("rotated-secret")
     assert app_runner.redeploy(env="production")["comment"] == "app-production is not deployed: nothing to do"
 
 

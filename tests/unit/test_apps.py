@@ -13,6 +13,8 @@ import salt.modules.slsutil
 import topology
 from salt.exceptions import CommandExecutionError
 
+from .conftest import secret_fingerprint
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 VALIDATE_APP = REPO.parent / "shared" / "reference" / "marathon" / "validate_app.py"
 
@@ -37,7 +39,7 @@ def test_each_environment_signs_sessions_with_its_own_secret_read_from_a_file_no
             app["container"]["volumes"]
         )
         # Marathon's API shows which key, never the key.
-        assert app["labels"]["secret_key"] == apps.fingerprint(secret)
+        assert app["labels"]["secret_key"] == secret_fingerprint(secret)
         assert secret not in str(app)
     assert test["labels"]["secret_key"] != production["labels"]["secret_key"]
 
