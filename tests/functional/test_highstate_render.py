@@ -264,8 +264,7 @@ def test_consul_speaks_tls_with_certificates_from_the_cluster_ca(rendered):
         assert config["verify_incoming_rpc"] and config["verify_outgoing"] and config["verify_server_hostname"]
         certificate = rendered[node_id].state("consul-tls-certificate-managed")
         assert (certificate["ca_server"], certificate["signing_policy"]) == ("registry", f"consul-{node_id}")
-    # What the CA node's grain is rendered from (a dry run of that state may rewrite its value).
-    policies = rendered["registry"].loaders.modules.topology.signing_policies()
+    policies = rendered["registry"].state("ca-signing-policies-present")["value"]
     assert "DNS:server.dc1.consul" in policies["consul-mm2"]["subjectAltName"]
     assert "server.dc1.consul" not in policies["consul-ms3"]["subjectAltName"]
     assert policies["consul-ms3"]["minions"] == "ms3"
