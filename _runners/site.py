@@ -133,10 +133,10 @@ def _receivers(rotated: list) -> list[str]:
 
     def holding(secrets: list) -> list[str]:
         return sorted(
-            n for n, spec in nodes.items() if any(__utils__["site_secrets.receives"](s, spec) for s in secrets)
+            n for n, spec in nodes.items() if any(__utils__["site_secrets.receives"](s, n, spec) for s in secrets)
         )
 
-    checkers = holding([s._replace(roles=s.hash_roles) for s in rotated if s.hash_kind])
+    checkers = holding([s._replace(roles=s.hash_roles, all_copies_roles=()) for s in rotated if s.hash_kind])
     return checkers + [node for node in holding(rotated) if node not in checkers]
 
 

@@ -29,11 +29,10 @@ class _Api:
         headers = {"X-Consul-Token": token} if token else {}
         return self.session.get(self.url + path, headers=headers, timeout=TIMEOUT)
 
-    def put(self, path: str, body: dict) -> dict:
-        answer = self.session.put(self.url + path, json=body, timeout=TIMEOUT)
+    def send(self, method: str, path: str, body: dict) -> None:
+        answer = self.session.request(method, self.url + path, json=body or None, timeout=TIMEOUT)
         if answer.status_code != 200:
-            raise RuntimeError(f"PUT {path}: HTTP {answer.status_code}: {answer.text.strip()[:300]}")
-        return answer.json()
+            raise RuntimeError(f"{method} {path}: HTTP {answer.status_code}: {answer.text.strip()[:300]}")
 
 
 def _wait_for_acls(api: _Api, timeout: float) -> str | None:
@@ -56,19 +55,34 @@ def _policy_names(token: dict) -> list[str]:
     return sorted(policy["Name"] for policy in token.get("Policies") or [])
 
 
+def _identities(token: dict) -> list[tuple[str, str]]:
+    return sorted((i["NodeName"], i["Datacenter"]) for i in token.get("NodeIdentities") or [])
+
+
+def _token_body(secret: str, description: str, policies: list[str], node: tuple[str, str] | None) -> dict:
+    body = {"SecretID": secret, "Description": description, "Policies": [{"Name": p} for p in policies]}
+    if node:  # write on that node only, read on services (Consul's node identity)
+        body["NodeIdentities"] = [{"NodeName": node[0], "Datacenter": node[1]}]
+    return body
+
+
 def bootstrapped(
     name: str,
     master_token: str,
     policies: dict[str, str],
     tokens: dict[str, dict[str, Any]],
     anonymous_policies: list[str],
+    retired_tokens: list[str] | None = None,
+    datacenter: str = "dc1",
     url: str = "http://127.0.0.1:8500",
     timeout: float = 120,
 ) -> dict[str, Any]:
     """
     Every policy of ``policies`` (name -> rules) exists with those rules; every token of
-    ``tokens`` (description -> ``{"secret": <SecretID>, "policies": [names]}``) exists with
-    those policies; the anonymous token carries ``anonymous_policies``.
+    ``tokens`` (description -> ``{"secret": <SecretID>, "policies": [names]}``, and
+    ``"node": <name>`` for a node's own token: that node's identity in ``datacenter``) exists
+    with those policies; the anonymous token carries ``anonymous_policies``; no token is
+    described by a name of ``retired_tokens``.
 
     .. code-block:: yaml
 
@@ -85,45 +99,57 @@ def bootstrapped(
     if problem:
         ret.update(result=False, comment=f"Consul's ACL system did not answer the master token at {url}: {problem}")
         return ret
-    todo: list[tuple[str, str, dict]] = []  # (change, path, body)
+    todo: list[tuple[str, str, str, dict]] = []  # (method, change, path, body)
     for policy_name, rules in sorted(policies.items()):
         answer = api.get(f"/v1/acl/policy/name/{policy_name}")
         current = answer.json() if answer.status_code == 200 else None
         if current is None:
-            todo.append((f"policy {policy_name} created", "/v1/acl/policy", {"Name": policy_name, "Rules": rules}))
+            todo.append(
+                ("PUT", f"policy {policy_name} created", "/v1/acl/policy", {"Name": policy_name, "Rules": rules})
+            )
         elif current.get("Rules", "").strip() != rules.strip():
             body = {"Name": policy_name, "Rules": rules}
-            todo.append((f"policy {policy_name} rules updated", f"/v1/acl/policy/{current['ID']}", body))
+            todo.append(("PUT", f"policy {policy_name} rules updated", f"/v1/acl/policy/{current['ID']}", body))
     for description, spec in sorted(tokens.items()):
         wanted = sorted(spec["policies"])
+        node = (spec["node"], datacenter) if spec.get("node") else None
         answer = api.get("/v1/acl/token/self", token=spec["secret"])
-        links = [{"Name": policy} for policy in wanted]
         if answer.status_code != 200:
-            body = {"SecretID": spec["secret"], "Description": description, "Policies": links}
-            todo.append((f"token {description} created", "/v1/acl/token", body))
-        elif _policy_names(answer.json()) != wanted:
-            current = answer.json()
+            body = _token_body(spec["secret"], description, wanted, node)
+            todo.append(("PUT", f"token {description} created", "/v1/acl/token", body))
+            continue
+        current = answer.json()
+        if _policy_names(current) != wanted or _identities(current) != ([node] if node else []):
             description = current.get("Description", description)
-            body = {"SecretID": spec["secret"], "Description": description, "Policies": links}
-            todo.append((f"token {description} policies set", f"/v1/acl/token/{current['AccessorID']}", body))
+            body = _token_body(spec["secret"], description, wanted, node)
+            todo.append(("PUT", f"token {description} set", f"/v1/acl/token/{current['AccessorID']}", body))
+    if retired_tokens:
+        listed = api.get("/v1/acl/tokens")
+        if listed.status_code != 200:
+            ret.update(result=False, comment=f"cannot list Consul's ACL tokens: HTTP {listed.status_code}")
+            return ret
+        for token in listed.json():
+            if token.get("Description") in retired_tokens:
+                path = f"/v1/acl/token/{token['AccessorID']}"
+                todo.append(("DELETE", f"retired token {token['Description']} deleted", path, {}))
     anonymous = api.get(f"/v1/acl/token/{ANONYMOUS}")
     if anonymous.status_code != 200:
         ret.update(result=False, comment=f"cannot read Consul's anonymous token: HTTP {anonymous.status_code}")
         return ret
     if _policy_names(anonymous.json()) != sorted(anonymous_policies):
         body = {"Description": "Anonymous Token", "Policies": [{"Name": p} for p in sorted(anonymous_policies)]}
-        todo.append(("anonymous token policies set", f"/v1/acl/token/{ANONYMOUS}", body))
+        todo.append(("PUT", "anonymous token policies set", f"/v1/acl/token/{ANONYMOUS}", body))
     if not todo:
         ret["comment"] = "Consul's ACL policies and tokens are as pillar describes them"
         return ret
     # Neither secrets nor rules in the changes: the output goes to the master's job cache.
-    ret["changes"] = {"acl": [change for change, _, _ in todo]}
+    ret["changes"] = {"acl": [change for _, change, _, _ in todo]}
     if __opts__.get("test"):
         ret.update(result=None, comment=f"{len(todo)} ACL change(s) would be made")
         return ret
     try:
-        for _, path, body in todo:
-            api.put(path, body)
+        for method, _, path, body in todo:
+            api.send(method, path, body)
     except (RuntimeError, requests.RequestException) as exc:
         ret.update(result=False, comment=f"Consul refused an ACL change: {exc}")
         return ret

@@ -34,12 +34,12 @@ BCRYPT_ROUNDS = 5
 
 
 class Secret(NamedTuple):
-    """One value to generate: a catalog entry, or one environment's copy of it."""
+    """One value to generate: a catalog entry, or one environment's or one node's copy of it."""
 
-    key: str  # the store's key: the catalog name, with "/<env>" for per-environment ones
+    key: str  # the store's key: the catalog name, with "/<env>" or "/<node>" for a copy
     name: str
     env: str | None
-    pillar_path: str  # colon-delimited, {env} filled in
+    pillar_path: str  # colon-delimited, {env} or {node} filled in
     kind: str
     length: int
     roles: tuple[str, ...]
@@ -48,12 +48,37 @@ class Secret(NamedTuple):
     hash_pillar_path: str = ""
     hash_kind: str = ""
     hash_roles: tuple[str, ...] = ()
+    # A per-node copy: the node it belongs to, and the roles that hold every node's copy
+    # (Consul's servers, which create each node's token).
+    node: str | None = None
+    all_copies_roles: tuple[str, ...] = ()
+
+
+PER = {"environment": "{env}", "node": "{node}"}
+
+
+def _copies(spec: dict[str, Any], pillar: dict[str, Any]) -> list[tuple[str | None, str | None]]:
+    """(env, node) of each copy a catalog entry makes: one, one per environment, or one per
+    node of the topology that has one of its roles."""
+    platform = pillar.get("platform") or {}
+    if spec.get("per") == "environment":
+        return [(env, None) for env in platform.get("environments") or []]
+    if spec.get("per") == "node":
+        roles = set(spec.get("roles") or ())
+        nodes = platform.get("nodes") or {}
+        return [(None, n) for n in sorted(nodes) if roles & set(nodes[n].get("roles") or ())]
+    return [(None, None)]
+
+
+def _filled(path: str, placeholders: dict[str, str]) -> str:
+    for placeholder, value in placeholders.items():
+        path = path.replace(placeholder, value)
+    return path
 
 
 def catalog(pillar: dict[str, Any]) -> list[Secret]:
-    """Every secret the site needs, from pillar ``secrets``; per-environment ones once per environment."""
+    """Every secret the site needs, from pillar ``secrets``; per-environment and per-node ones once per copy."""
     entries = pillar.get("secrets") or {}
-    environments = (pillar.get("platform") or {}).get("environments") or []
     problems, result = [], []
     for name, spec in sorted(entries.items()):
         spec = spec or {}
@@ -65,23 +90,35 @@ def catalog(pillar: dict[str, Any]) -> list[Secret]:
         hashed = spec.get("hash") or {}
         if hashed and (hashed.get("kind") not in HASH_KINDS or not hashed.get("pillar")):
             problems.append(f"secrets:{name}:hash needs a pillar key and a kind, one of {', '.join(HASH_KINDS)}")
-        per_env = spec.get("per") == "environment"
-        if per_env != ("{env}" in path):
-            problems.append(f"secrets:{name}: a per-environment secret needs {{env}} in its pillar path, and only one")
-        for env in environments if per_env else [None]:
+        per = spec.get("per")
+        if per is not None and per not in PER:
+            problems.append(f"secrets:{name}:per is {per!r}; it must be one of {', '.join(PER)}, or absent")
+            continue
+        for kind_of_copy, placeholder in PER.items():
+            if (per == kind_of_copy) != (placeholder in path):
+                problems.append(
+                    f"secrets:{name}: a per-{kind_of_copy} secret needs {placeholder} in its pillar path, and only one"
+                )
+        if spec.get("all_copies_to") and per != "node":
+            problems.append(f"secrets:{name}:all_copies_to is for per-node secrets only")
+        for env, node in _copies(spec, pillar):
+            copy_of = env or node
+            placeholders = {"{env}": str(env), "{node}": str(node)}
             result.append(
                 Secret(
-                    key=f"{name}/{env}" if env else name,
+                    key=f"{name}/{copy_of}" if copy_of else name,
                     name=name,
                     env=env,
-                    pillar_path=path.replace("{env}", str(env)),
+                    pillar_path=_filled(path, placeholders),
                     kind=str(kind),
                     length=int(spec.get("length") or DEFAULT_PASSWORD_LENGTH),
                     roles=tuple(spec.get("roles") or ()),
                     applied_by=str(spec.get("applied_by") or "highstate"),
-                    hash_pillar_path=str(hashed.get("pillar") or "").replace("{env}", str(env)),
+                    hash_pillar_path=_filled(str(hashed.get("pillar") or ""), placeholders),
                     hash_kind=str(hashed.get("kind") or ""),
                     hash_roles=tuple(hashed.get("roles") or ()),
+                    node=node,
+                    all_copies_roles=tuple(spec.get("all_copies_to") or ()),
                 )
             )
     if problems:
@@ -147,11 +184,15 @@ def new_entry(secret: Secret) -> dict[str, str]:
     return entry
 
 
-def receives(secret: Secret, node: dict[str, Any]) -> bool:
-    """Whether a node of the topology gets this secret: one of its roles, and its own environment's copy."""
-    if not set(secret.roles) & set(node.get("roles") or ()):
+def receives(secret: Secret, node_id: str, node: dict[str, Any]) -> bool:
+    """Whether a node of the topology gets this secret: one of its roles, and its own
+    environment's or its own copy (or every node's copy, by a role of ``all_copies_to``)."""
+    roles = set(node.get("roles") or ())
+    if secret.node and roles & set(secret.all_copies_roles):
+        return True
+    if not set(secret.roles) & roles:
         return False
-    return secret.env is None or node.get("env") == secret.env
+    return secret.env in (None, node.get("env")) and secret.node in (None, node_id)
 
 
 def _lookup(pillar: dict[str, Any], path: str) -> Any:
@@ -190,9 +231,11 @@ def for_node(minion_id: str, pillar: dict[str, Any], store: dict[str, dict[str, 
     check_store(wanted, store)
     result: dict[str, Any] = {}
     for secret in wanted:
-        if receives(secret, node):
+        if receives(secret, minion_id, node):
             result = salt.utils.dictupdate.merge(result, _nest(secret.pillar_path, store[secret.key]["value"]))
-        if secret.hash_kind and receives(secret._replace(roles=secret.hash_roles), node):
+        if secret.hash_kind and receives(
+            secret._replace(roles=secret.hash_roles, all_copies_roles=()), minion_id, node
+        ):
             result = salt.utils.dictupdate.merge(result, _nest(secret.hash_pillar_path, store[secret.key]["hash"]))
     return result
 
@@ -217,14 +260,15 @@ def for_runners(pillar: dict[str, Any], store: dict[str, dict[str, str]]) -> dic
     secrets_pillar: dict[str, Any] = {}
     for secret in catalog(pillar):
         secrets_pillar = salt.utils.dictupdate.merge(
-            secrets_pillar, _nest(secret.pillar_path, value(store, secret.name, secret.env))
+            secrets_pillar, _nest(secret.pillar_path, value(store, secret.key))
         )
     return salt.utils.dictupdate.merge(copy.deepcopy(pillar), secrets_pillar)
 
 
-def value(store: dict[str, dict[str, str]], name: str, env: str | None = None) -> str:
-    """One secret's value, for a runner; a clear error when the store lacks it."""
-    key = f"{name}/{env}" if env else name
+def value(store: dict[str, dict[str, str]], name: str, copy_of: str | None = None) -> str:
+    """One secret's value (``copy_of``: the environment or node of a copy), for a runner; a
+    clear error when the store lacks it."""
+    key = f"{name}/{copy_of}" if copy_of else name
     entry = store.get(key) or {}
     if not entry.get("value"):
         raise SaltInvocationError(f"no value yet for secret {key}: run `salt-run site.secrets`")

@@ -4,6 +4,8 @@
 # the site_secrets ext_pillar (_pillar/site_secrets.py) then gives a node only those its roles
 # name, and refuses any of these keys set in SLS pillar. `per: environment` makes one value per
 # platform:environments entry, at {env} in the key; a node receives its own environment's.
+# `per: node` makes one value per node with one of its roles, at {node}; a node receives its
+# own, and the roles in `all_copies_to` every node's.
 # No roles: no node receives it, only the master's runners read it. `applied_by` is how
 # `salt-run site.secrets rotate=<name>` gets a new value to its users (default: a highstate of
 # the nodes that receive it).
@@ -95,10 +97,15 @@ secrets:
     # Consul keeps the management token it created; a new value needs it replaced through the API.
     applied_by: consul-acl
   consul_agent_token:
-    # Every agent's own token: registers its node and its checks.
-    pillar: consul:acl:agent_token
+    # Each node's own agent token, bound to its node name (a Consul node identity): it
+    # registers that node and its checks and no other, so no node can pose as another.
+    pillar: consul:acl:agent_tokens:{node}
     kind: uuid
+    per: node
     roles: [consul-server, consul-agent]
+    # The servers create every node's token (consul.acl); holding the master token, they
+    # could make any token anyway.
+    all_copies_to: [consul-server]
     applied_by: consul-acl
   consul_registrator_token:
     # Registers and removes the app's services. The servers create it (consul.acl).

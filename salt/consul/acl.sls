@@ -8,6 +8,9 @@
 {%- for key, token_policies in consul.acl.tokens | dictsort %}
 {%-   do tokens.update({key: {'secret': consul.acl[key], 'policies': token_policies}}) %}
 {%- endfor %}
+{%- for node_id, secret in consul.acl.agent_tokens | dictsort %}
+{%-   do tokens.update({'agent token of ' ~ node_id: {'secret': secret, 'node': node_id, 'policies': []}}) %}
+{%- endfor %}
 include:
   - .service
 
@@ -17,6 +20,8 @@ consul-acl-bootstrapped:
     - policies: {{ consul.acl.policies | json }}
     - tokens: {{ tokens | json }}
     - anonymous_policies: {{ consul.acl.anonymous_policies | json }}
+    - retired_tokens: {{ consul.acl.retired_tokens | json }}
+    - datacenter: {{ consul.datacenter | json }}
     - url: http://127.0.0.1:{{ consul.http_port }}
     - timeout: {{ consul.acl.bootstrap_timeout }}
     - require:

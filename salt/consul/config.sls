@@ -1,7 +1,9 @@
 {%- from "consul/map.jinja" import consul with context %}
 {%- from "common/map.jinja" import common with context %}
-{%- set needed = ['agent_token'] + (['master_token'] if consul.server_role in salt['topology.node']().roles else []) %}
-{%- set missing = needed | reject('in', consul.acl) | list %}
+{%- set missing = [] if consul.acl.get('agent_tokens', {}).get(grains.id) else ['agent_tokens:' ~ grains.id] %}
+{%- if consul.server_role in salt['topology.node']().roles and not consul.acl.get('master_token') %}
+{%-   do missing.append('master_token') %}
+{%- endif %}
 {%- if missing %}
 {{ raise('consul ' ~ grains.id ~ ': no consul:acl:' ~ missing | join(', consul:acl:') ~ ' in pillar: run `salt-run site.secrets`') }}
 {%- endif %}

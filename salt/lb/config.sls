@@ -1,5 +1,9 @@
 {%- from "lb/map.jinja" import lb, platform with context %}
 {%- from "consul/map.jinja" import consul with context %}
+{%- set env_nodes = {} %}
+{%- for node_id, node in salt['topology.nodes']() | dictsort if node.get('env') %}
+{%-   do env_nodes.setdefault(node.env, []).append(node_id) %}
+{%- endfor %}
 include:
   - .tls
 
@@ -25,6 +29,7 @@ lb-nginx-template-file-managed:
     - context:
         lb: {{ lb | json }}
         environments: {{ platform.environments | json }}
+        env_nodes: {{ env_nodes | json }}
         domain: {{ platform.domain | json }}
 
 {#- Bound into the LB container as a whole: nothing but the files above and the TLS key and

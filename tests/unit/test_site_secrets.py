@@ -32,8 +32,10 @@ def store(repo_pillar):
 
 def test_the_catalog_makes_one_app_secret_per_environment(repo_pillar):
     keys = [s.key for s in site_secrets.catalog(repo_pillar)]
+    nodes = sorted(repo_pillar["platform"]["nodes"])
     assert keys == [
-        "app_secret_key/test", "app_secret_key/production", "consul_agent_token", "consul_gossip_key",
+        "app_secret_key/test", "app_secret_key/production",
+        *(f"consul_agent_token/{node}" for node in nodes), "consul_gossip_key",
         "consul_master_token", "consul_registrator_token", "consul_template_token", "marathon_http_password",
         "mesos_agent_secret", "mesos_marathon_secret", "mesos_operator_secret", "registry_builder_password",
         "registry_pull_password", "vrrp_password", "zookeeper_marathon_password", "zookeeper_mesos_password",
@@ -45,15 +47,17 @@ def test_values_have_the_form_their_users_need(repo_pillar, store):
     assert len(store["vrrp_password"]["value"]) == 8  # keepalived reads 8 characters
     assert len(store["app_secret_key/test"]["value"]) >= 40
     assert store["app_secret_key/test"]["value"] != store["app_secret_key/production"]["value"]
-    assert str(uuid.UUID(store["consul_agent_token"]["value"])) == store["consul_agent_token"]["value"]
+    assert str(uuid.UUID(store["consul_agent_token/ms1"]["value"])) == store["consul_agent_token/ms1"]["value"]
+    assert store["consul_agent_token/ms1"]["value"] != store["consul_agent_token/ms2"]["value"]
 
 
 def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
     def value(key: str) -> str:
         return store[key]["value"]
 
-    def consul(*tokens: str) -> dict:
+    def consul(node_id: str, *tokens: str, agent_tokens: list[str] | None = None) -> dict:
         acl = {f"{token}_token": value(f"consul_{token}_token") for token in tokens}
+        acl["agent_tokens"] = {n: value(f"consul_agent_token/{n}") for n in agent_tokens or [node_id]}
         return {"encrypt": value("consul_gossip_key"), "acl": acl}
 
     ms3 = site_secrets.for_node("ms3", repo_pillar, store)
@@ -61,7 +65,7 @@ def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
     mm1 = site_secrets.for_node("mm1", repo_pillar, store)
     assert ms3 == {
         "app": {"environments": {"production": {"secret_key": value("app_secret_key/production")}}},
-        "consul": consul("agent", "registrator"),
+        "consul": consul("ms3", "registrator"),  # its own agent token, no other
         "mesos": {"credentials": {"agent": value("mesos_agent_secret")}},
         "registry": {"clients": {"pull": value("registry_pull_password")}},
     }
@@ -75,9 +79,11 @@ def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
     assert bcrypt.checkpw(value("registry_pull_password").encode(), registry["htpasswd"]["pull"].encode())
     assert registry["htpasswd"]["pull"].startswith("$2b$05$")  # htpasswd -B's work factor
     # A master (Mesos, Marathon, ZooKeeper, a Consul server that makes every token) holds
-    # every Mesos principal and both digests.
+    # every Mesos principal, both digests and every node's agent token.
     assert mm1 == {
-        "consul": consul("agent", "master", "registrator", "template"),
+        "consul": consul(
+            "mm1", "master", "registrator", "template", agent_tokens=sorted(repo_pillar["platform"]["nodes"])
+        ),
         "mesos": {
             "credentials": {
                 "agent": value("mesos_agent_secret"),
@@ -93,7 +99,7 @@ def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
         "registry": {"clients": {"pull": value("registry_pull_password")}},  # registrator's image
     }
     assert lb1 == {
-        "consul": consul("agent", "template"),
+        "consul": consul("lb1", "template"),
         "keepalived": {"auth_pass": store["vrrp_password"]["value"]},
         "registry": {"clients": {"pull": value("registry_pull_password")}},  # nginx's image
     }
@@ -123,6 +129,17 @@ def test_a_per_environment_secret_goes_only_to_its_environment(repo_pillar, stor
     ms3 = site_secrets.for_node("ms3", repo_pillar, store)
     assert ms1["app"] == {"environments": {"test": {"secret_key": store["app_secret_key/test"]["value"]}}}
     assert ms3["app"] == {"environments": {"production": {"secret_key": store["app_secret_key/production"]["value"]}}}
+
+
+def test_a_bad_per_node_entry_is_named(repo_pillar):
+    repo_pillar["secrets"]["consul_agent_token"]["pillar"] = "consul:acl:agent_token"
+    with pytest.raises(SaltInvocationError, match=r"consul_agent_token: a per-node secret needs \{node\}"):
+        site_secrets.catalog(repo_pillar)
+    repo_pillar["secrets"]["consul_agent_token"]["per"] = "rack"
+    with pytest.raises(
+        SaltInvocationError, match="consul_agent_token:per is 'rack'; it must be one of environment, node"
+    ):
+        site_secrets.catalog(repo_pillar)
 
 
 def test_a_secret_set_in_sls_pillar_is_refused(repo_pillar, store):
