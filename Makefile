@@ -5,8 +5,9 @@ VENV := .venv
 INSTALLED := $(VENV)/.installed
 # Debian packages the tests need: vagrant (`vagrant validate`), the Docker engine, for the
 # Mesos/Marathon stand-in's tests a static busybox (their app image) and ZooKeeper, and
-# Chromium (headless: the lab tests load the Mesos and Marathon pages in a real browser).
-TEST_PACKAGES := vagrant docker.io busybox-static zookeeperd file chromium
+# Chromium (headless: the lab tests load the Mesos and Marathon pages in a real browser), and
+# nftables (the functional tests check each node's rendered firewall with `nft --check`).
+TEST_PACKAGES := vagrant docker.io busybox-static zookeeperd file chromium nftables
 
 .PHONY: test lint unit functional integration standin notejam deps system-deps up down lab-test clean
 

@@ -222,6 +222,78 @@ def registry(pillar: dict | None = None) -> str:
     return f"{next(iter(hosts.values()))['fqdn']}:{port}"
 
 
+FIREWALL_SOURCES = ("platform", "peers", "anywhere")
+FIREWALL_PROTOCOLS = {"vrrp": 112}
+
+
+def _setting(reference: Any, pillar: dict | None) -> int:
+    """A port: a number, or ``"<formula>:<key>[:<key>...]"`` read from that formula's settings."""
+    if isinstance(reference, int):
+        return reference
+    formula, *keys = str(reference).split(":")
+    value: Any = settings(formula, pillar)
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    if not isinstance(value, int) or not keys:
+        raise CommandExecutionError(f"{reference!r} is no port: not a number, nor a formula setting holding one")
+    return value
+
+
+def firewall_rules(node_id: str | None = None, pillar: dict | None = None) -> list[dict]:
+    """
+    What may reach ``node_id`` (this minion by default): one rule per service of pillar
+    ``firewall:services`` that one of the node's roles serves, with its ports resolved and
+    its sources as addresses (an empty list: from anywhere). Raises, naming the service, on
+    a source, port or protocol it cannot resolve. The firewall formula renders these.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call topology.firewall_rules
+    """
+    pillar = pillar if pillar is not None else _pillar()
+    platform = pillar.get("platform", {})
+    node_id = node_id or __grains__["id"]
+    roles = set(node(node_id, platform).get("roles", []))
+    everything = nodes(platform=platform)
+    rules = []
+    for name, service in sorted((settings("firewall", pillar).get("services") or {}).items()):
+        service = service or {}
+        served_by = set(service.get("roles") or [])
+        if not ("all" in served_by or served_by & roles):
+            continue
+        origin = service.get("from")
+        if origin == "platform":
+            sources = [str(platform.get("network"))]
+        elif origin == "anywhere":
+            sources = []
+        elif origin == "peers" or origin in (platform.get("roles") or {}):
+            wanted = served_by if origin == "peers" else {origin}
+            sources = [n["ip"] for n in everything.values() if "all" in wanted or wanted & set(n.get("roles", []))]
+        else:
+            raise CommandExecutionError(
+                f"firewall:services:{name}:from is {origin!r}: use one of {', '.join(FIREWALL_SOURCES)} or a role"
+            )
+        protocol = service.get("protocol")
+        if protocol is not None and protocol not in FIREWALL_PROTOCOLS:
+            raise CommandExecutionError(
+                f"firewall:services:{name}:protocol is {protocol!r}: one of {', '.join(FIREWALL_PROTOCOLS)}"
+            )
+        try:
+            tcp = [_setting(port, pillar) for port in service.get("tcp") or []]
+            udp = [_setting(port, pillar) for port in service.get("udp") or []]
+        except CommandExecutionError as exc:
+            raise CommandExecutionError(f"firewall:services:{name}: {exc}") from exc
+        rule = {"service": name, "sources": sorted(set(sources)), "tcp": tcp, "udp": udp}
+        rule["icmp"] = list(service.get("icmp") or [])
+        rule["protocol"] = FIREWALL_PROTOCOLS.get(protocol) if protocol else None
+        if origin != "anywhere" and not rule["sources"]:
+            continue  # no node may reach it (e.g. no NFS client yet): nothing to open
+        rules.append(rule)
+    return rules
+
+
 def errors(platform: dict | None = None, components: dict | None = None) -> list[str]:
     """
     Every problem of the topology, each naming the field and the nodes involved; empty when
@@ -258,7 +330,19 @@ def errors(platform: dict | None = None, components: dict | None = None) -> list
     problems += _repository_problems(all_nodes, role_map, components)
     if "app" in components:
         problems += _app_problems(components["app"], platform.get("environments") or [])
+    if not problems:  # the firewall's sources and ports rest on a sound topology
+        problems += _firewall_problems({**components, "platform": platform})
     return problems
+
+
+def _firewall_problems(pillar: dict) -> list[str]:
+    found = set()
+    for node_id in pillar["platform"].get("nodes") or {}:
+        try:
+            firewall_rules(node_id, pillar)
+        except CommandExecutionError as exc:
+            found.add(str(exc))
+    return sorted(found)
 
 
 def _parse_network(value, problems):

@@ -54,6 +54,10 @@ keepalived:
   version: 1:2.2.7-1+b2
   virtual_router_id: 51
 
+firewall:
+  # Debian's nftables: every node's input filter (salt/firewall).
+  version: 1.0.6-2+deb12u2
+
 nfs:
   # Debian's nfs-utils: the server's (nfs-kernel-server) and the clients' (nfs-common) packages.
   version: 1:2.6.2-4+deb12u1

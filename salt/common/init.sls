@@ -3,3 +3,4 @@ include:
   - .packages
   - .ca
   - drift
+  - firewall

@@ -57,5 +57,6 @@ marathon-env-file-managed:
         # `127.0.1.1 <fqdn>` line in /etc/hosts would make it loopback, and a scheduler the
         # masters cannot reach never registers.
         libprocess_ip: {{ this_node.ip }}
+        libprocess_port: {{ marathon.libprocess_port }}
     - require:
       - sls: marathon.package

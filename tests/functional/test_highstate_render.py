@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
 
 import pytest
 import yaml
@@ -234,11 +235,14 @@ def test_nginx_template_routes_each_app_host_only_to_its_environment(rendered):
     servers = re.findall(r"server_name (app-\S+) [^;]*;(.*?)\n\}", template, re.S)
     routes = {name: body for name, body in servers}
     assert set(routes) == {"app-test", "app-production"}
-    # An environment's passing entries count only on nodes Salt gave that environment (Consul
-    # node metadata), whatever tag a container chose; the upstream and the server use those.
+    # An environment's passing entries count only on the nodes the topology gives that
+    # environment, by name (a node's Consul token registers only its own name), whatever tag a
+    # container chose or metadata a node set; the upstream and the server use those.
+    agents = {"test": '"ms1" "ms2"', "production": '"ms3" "ms4"'}
     for env in ("test", "production"):
-        gathered = f'range service "{env}.app|passing" ]][[ if eq (index .NodeMeta "env") "{env}" ]]'
+        gathered = f'range service "{env}.app|passing" ]][[ if eq .Node {agents[env]} ]]'
         assert gathered in template
+        assert "NodeMeta" not in template
         assert f'scratch.Key "app-{env}"' in routes[f"app-{env}"]
         upstream = re.search(rf"upstream app-{env} \{{(.*?)\}}", template, re.S).group(1)
         assert f'scratch.MapValues "app-{env}"' in upstream
@@ -448,15 +452,27 @@ def test_consul_denies_by_default_and_the_first_server_makes_every_token(rendere
         "enabled": True,
         "default_policy": "deny",
         "down_policy": "extend-cache",
-        "tokens": {"agent": _secret("consul_agent_token"), "master": _secret("consul_master_token")},
+        "tokens": {"agent": _secret("consul_agent_token/mm1"), "master": _secret("consul_master_token")},
     }
-    assert agent["tokens"] == {"agent": _secret("consul_agent_token")}  # no master token off the servers
+    # Each node its own agent token; no master token off the servers.
+    assert agent["tokens"] == {"agent": _secret("consul_agent_token/lb1")}
+    assert _secret("consul_agent_token/lb1") != _secret("consul_agent_token/lb2")
     bootstrap = rendered["mm1"].state("consul-acl-bootstrapped")
+    node_tokens = {
+        f"agent token of {node_id}": {
+            "secret": _secret(f"consul_agent_token/{node_id}"),
+            "node": node_id,
+            "policies": [],
+        }
+        for node_id in PLATFORM["nodes"]
+    }
     assert bootstrap["tokens"] == {
-        "agent_token": {"secret": _secret("consul_agent_token"), "policies": ["platform-agent"]},
         "registrator_token": {"secret": _secret("consul_registrator_token"), "policies": ["platform-registrator"]},
         "template_token": {"secret": _secret("consul_template_token"), "policies": ["platform-template"]},
+        **node_tokens,
     }
+    assert "platform-agent" not in bootstrap["policies"]  # no token writes every node
+    assert bootstrap["retired_tokens"] == ["agent_token"]
     assert bootstrap["anonymous_policies"] == ["platform-anonymous-read"]
     assert "consul-acl-bootstrapped" not in rendered["mm2"].highstate
     template = rendered["lb2"].file_content("lb-consul-template-config-file-managed")
@@ -503,3 +519,26 @@ def test_each_lb_asks_the_ca_node_for_its_certificate_under_its_own_policy(rende
         assert certificate["signing_policy"] == f"app-tls-{node_id}"
         assert "signing_private_key" not in certificate
     assert not any("ca.key" in str(chunk) for chunk in rendered["lb1"].highstate.values())
+
+
+def test_each_node_firewall_opens_its_roles_ports_and_loads_as_nftables_reads_it(rendered, tmp_path):
+    lb1 = rendered["lb1"].file_content("firewall-config-file-managed")
+    mm1 = rendered["mm1"].file_content("firewall-config-file-managed")
+    for config in (lb1, mm1):
+        assert "type filter hook input priority filter; policy drop;" in config
+        assert "flush ruleset" not in config  # Docker's own tables stay
+    assert "tcp dport { 80, 443 } accept comment \"app\"" in lb1
+    assert "ip saddr { 192.168.33.17, 192.168.33.18 } ip protocol 112 accept" in lb1
+    assert "2181" not in lb1 and "5050" not in lb1
+    assert "ip saddr { 192.168.33.11, 192.168.33.12, 192.168.33.13 } tcp dport { 2888, 3888 } accept" in mm1
+    assert "ip saddr { 192.168.33.0/24 } tcp dport { 8080 } accept" in mm1
+    assert "LIBPROCESS_PORT=15050" in rendered["mm1"].file_content("marathon-env-file-managed")
+    # nft itself parses it (--check: nothing is loaded).
+    for node_id, config in (("lb1", lb1), ("mm1", mm1)):
+        path = tmp_path / f"{node_id}.nft"
+        path.write_text(config)
+        checked = subprocess.run(["nft", "--check", "--file", str(path)], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
+    # The unit's stop removes only this table.
+    dropin = rendered["ms2"].file_content("firewall-unit-dropin-managed")
+    assert "ExecStop=\nExecStop=-/usr/sbin/nft delete table inet platform_firewall" in dropin

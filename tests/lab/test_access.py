@@ -16,7 +16,17 @@ import requests
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
 
-from .conftest import PLATFORM, app_client, cluster_ca_file, marathon_auth, mesos_auth, node_exec, site_secret, wait_for
+from .conftest import (
+    PLATFORM,
+    app_client,
+    cluster_ca_file,
+    marathon_auth,
+    mesos_auth,
+    node_exec,
+    salt,
+    site_secret,
+    wait_for,
+)
 
 MASTERS = [node for node, spec in sorted(PLATFORM["nodes"].items()) if "mesos-master" in spec["roles"]]
 AGENTS = [node for node, spec in sorted(PLATFORM["nodes"].items()) if "mesos-agent" in spec["roles"]]
@@ -93,11 +103,12 @@ def consul_api(node: str) -> str:
 
 
 def test_consul_does_not_answer_on_the_vip_nor_in_plain_http_on_the_network():
+    # Refused, or dropped by the load balancers' firewall (a connect timeout).
     for port in (8500, 8501):
         with pytest.raises(requests.ConnectionError):
-            requests.get(f"http://{PLATFORM['vip']}:{port}/v1/status/leader", timeout=5)
+            requests.get(f"http://{PLATFORM['vip']}:{port}/v1/status/leader", timeout=2)
     with pytest.raises(requests.ConnectionError):
-        requests.get(f"http://{ip('lb1')}:8500/v1/status/leader", timeout=5)
+        requests.get(f"http://{ip('lb1')}:8500/v1/status/leader", timeout=2)
     # The node's address serves the runners over HTTPS; loopback keeps plain HTTP for the node's own clients.
     assert requests.get(f"{consul_api('lb1')}/v1/status/leader", verify=cluster_ca_file(), timeout=5).ok
     assert node_exec("lb1", "curl -sf http://127.0.0.1:8500/v1/status/leader").returncode == 0
@@ -275,3 +286,58 @@ def test_a_node_talks_only_to_the_master_whose_fingerprint_it_was_given():
         assert refused.returncode != 0 and "fingerprint" in (refused.stdout + refused.stderr).lower()
     finally:
         node_exec("ms2", "rm -rf /tmp/finger")
+
+
+def _reaches(address: str, port: int) -> bool:
+    """One TCP connection from the lab host; a dropped SYN shows as a timeout, not a refusal."""
+    try:
+        socket.create_connection((address, port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_a_node_drops_what_its_roles_do_not_serve_and_a_hand_made_opening_is_drift():
+    """ms2 (an agent) serves 5051 to the platform network; a listener on 9999 answers on the node only."""
+    node, address, port = "ms2", ip("ms2"), 9999
+    node_exec(node, f"timeout 60 python3 -m http.server {port} --bind {address} >/dev/null 2>&1 &")
+    local = f"curl -s -o /dev/null -w '%{{http_code}}' http://{address}:{port}/"
+    wait_for(lambda: node_exec(node, local).stdout == "200", timeout=15)
+    assert not _reaches(address, port)
+    assert _reaches(address, 5051)
+    # A rule added by hand is drift, and the highstate takes it away again.
+    table = "inet platform_firewall"
+    assert node_exec(node, f"nft add rule {table} input tcp dport {port} accept").returncode == 0
+    assert _reaches(address, port)
+    dry = salt(node, "state.apply", "firewall", "test=True")[node]
+    pending = [chunk["__id__"] for chunk in dry.values() if chunk["result"] is None]
+    assert pending == ["firewall-rules-loaded"]
+    applied = salt(node, "state.apply", "firewall")[node]
+    assert all(chunk["result"] for chunk in applied.values())
+    assert not _reaches(address, port)
+    assert node_exec(node, f"pkill -f 'http.server {port}'").returncode == 0
+
+
+def test_vrrp_and_the_zookeeper_quorum_are_open_to_peers_only():
+    rules = node_exec("lb1", "nft list table inet platform_firewall").stdout
+    assert f"ip saddr {{ {ip('lb1')}, {ip('lb2')} }} ip protocol vrrp accept" in rules
+    assert _reaches(ip("mm1"), 2181)  # ZooKeeper's clients: the platform network
+    assert not _reaches(ip("mm1"), 3888)  # its election port: the other ZooKeepers only
+    peer = f"timeout 3 bash -c 'exec 3<>/dev/tcp/{ip('mm1')}/3888' && echo open"
+    assert node_exec("mm2", peer).stdout.strip() == "open"
+
+
+def test_each_node_has_its_own_consul_token_which_writes_no_other_node():
+    """lb1's agent token may not re-register ms3 (a test agent posing as production, or the reverse)."""
+    ca = cluster_ca_file()
+    ms3 = {"Node": "ms3", "Address": ip("ms3"), "NodeMeta": {"env": "production"}}
+    own = {"X-Consul-Token": site_secret("consul_agent_token/lb1")}
+    answer = requests.put(f"{consul_api('lb1')}/v1/catalog/register", json=ms3, headers=own, verify=ca, timeout=5)
+    assert answer.status_code == 403 and "Permission denied" in answer.text
+    master = {"X-Consul-Token": site_secret("consul_master_token")}
+    tokens = requests.get(f"{consul_api('mm1')}/v1/acl/tokens", headers=master, verify=ca, timeout=5).json()
+    by_description = {token.get("Description"): token for token in tokens}
+    assert "agent_token" not in by_description  # the token every node once shared is gone
+    for node in PLATFORM["nodes"]:
+        identities = by_description[f"agent token of {node}"]["NodeIdentities"]
+        assert [identity["NodeName"] for identity in identities] == [node]

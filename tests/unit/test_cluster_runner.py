@@ -55,7 +55,7 @@ def deployed():
 
 
 @pytest.fixture
-def configure_loader_modules(repo_pillar, deployed, runner_utils, tmp_path):
+def configure_loader_modules(repo_pillar, deployed, runner_utils, tmp_path, topology_funcs):
     store = {secret.key: site_secrets.new_entry(secret) for secret in site_secrets.catalog(repo_pillar)}
 
     def salt_cmd(fun, **kwargs):
@@ -86,7 +86,7 @@ def configure_loader_modules(repo_pillar, deployed, runner_utils, tmp_path):
                 "site.secrets": lambda: {"retcode": 0, "comment": "0 secret(s) generated or rotated, 4 kept"},
             },
         },
-        topology: {},
+        topology: {"__salt__": topology_funcs},
     }
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import topology
 
 
 @pytest.fixture
-def configure_loader_modules(repo_pillar):
-    return {topology: {"__pillar__": repo_pillar, "__grains__": {"id": "mm2"}}}
+def configure_loader_modules(repo_pillar, topology_funcs):
+    return {topology: {"__pillar__": repo_pillar, "__grains__": {"id": "mm2"}, "__salt__": topology_funcs}}
 
 
 def errors_of(pillar: dict) -> list[str]:
@@ -207,3 +209,53 @@ def test_the_app_is_served_under_each_environments_short_and_full_name():
         "app-production",
         "app-production.localdomain",
     ]
+
+
+def _rules(node_id: str, pillar: dict) -> dict[str, dict]:
+    return {rule["service"]: rule for rule in topology.firewall_rules(node_id, pillar)}
+
+
+def test_a_node_opens_only_what_its_roles_serve_to_whom_they_serve_it(repo_pillar):
+    network = repo_pillar["platform"]["network"]
+    masters = ["192.168.33.11", "192.168.33.12", "192.168.33.13"]
+    mm1 = _rules("mm1", repo_pillar)
+    assert set(mm1) == {
+        "ssh", "ping", "zookeeper-clients", "zookeeper-quorum", "consul-servers", "consul-wan", "consul-lan",
+        "consul-https", "mesos-master", "marathon", "marathon-scheduler",
+    }  # fmt: skip
+    assert mm1["zookeeper-clients"] == {
+        "service": "zookeeper-clients", "sources": [network], "tcp": [2181], "udp": [], "icmp": [], "protocol": None
+    }  # fmt: skip
+    assert (mm1["zookeeper-quorum"]["tcp"], mm1["zookeeper-quorum"]["sources"]) == ([2888, 3888], masters)
+    assert (mm1["marathon-scheduler"]["tcp"], mm1["marathon-scheduler"]["sources"]) == ([15050], masters)
+    assert mm1["ssh"]["sources"] == []  # from anywhere
+    lb2 = _rules("lb2", repo_pillar)
+    assert set(lb2) == {"ssh", "ping", "consul-lan", "consul-https", "app", "vrrp"}
+    assert (lb2["app"]["tcp"], lb2["app"]["sources"]) == ([80, 443], [])
+    assert (lb2["vrrp"]["protocol"], lb2["vrrp"]["sources"]) == (112, ["192.168.33.17", "192.168.33.18"])
+    ms1 = _rules("ms1", repo_pillar)
+    clients = sorted(n["ip"] for n in topology.nodes("nfs-client", repo_pillar["platform"]).values())
+    assert (ms1["nfs"]["tcp"], ms1["nfs"]["sources"]) == ([2049], clients)
+    assert ms1["mesos-agent"]["tcp"] == [5051]
+    assert "nfs" not in _rules("ms2", repo_pillar)
+
+
+def test_a_port_follows_the_setting_it_names(repo_pillar):
+    repo_pillar["consul"]["tls"] = {"https_port": 9501}
+    assert _rules("ms2", repo_pillar)["consul-https"]["tcp"] == [9501]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("from", "everyone", "firewall:services:marathon:from is 'everyone': use one of platform, peers, anywhere"),
+        ("tcp", ["marathon:nope"], "firewall:services:marathon: 'marathon:nope' is no port: not a number, nor a"),
+        ("protocol", "ospf", "firewall:services:marathon:protocol is 'ospf': one of vrrp"),
+    ],
+)
+def test_a_service_it_cannot_resolve_is_named(repo_pillar, field, value, message):
+    repo_pillar["firewall"] = {"services": {"marathon": {field: value}}}
+    with pytest.raises(topology.CommandExecutionError, match=re.escape(message)):
+        topology.firewall_rules("mm1", repo_pillar)
+    [problem] = errors_of(repo_pillar)
+    assert problem.startswith(message)
