@@ -33,6 +33,7 @@ firewall-config-file-managed:
     - template: jinja
     - context:
         firewall: {{ firewall | json }}
+        network: {{ salt['pillar.get']('platform:network') | json }}
     - mode: "0755"
     - check_cmd: nft --check --file
     - require:

@@ -23,8 +23,8 @@ def test_highstate_renders_every_formula_of_the_roles(rendered, node_id):
     highstate = rendered[node_id].highstate
     assert isinstance(highstate, dict), f"{node_id} did not render: {highstate}"
     rendered_sls = {chunk["__sls__"].split(".")[0] for chunk in highstate.values()}
-    # common includes the drift check's schedule (drift formula) on every node.
-    wanted = {"common", "drift"} | {
+    # common includes the drift check's schedule (drift) and the firewall on every node.
+    wanted = {"common", "drift", "firewall"} | {
         sls.split(".")[0] for role in PLATFORM["nodes"][node_id]["roles"] for sls in PLATFORM["roles"][role]["states"]
     }
     assert rendered_sls == wanted
@@ -527,7 +527,7 @@ def test_each_node_firewall_opens_its_roles_ports_and_loads_as_nftables_reads_it
     for config in (lb1, mm1):
         assert "type filter hook input priority filter; policy drop;" in config
         assert "flush ruleset" not in config  # Docker's own tables stay
-    assert "tcp dport { 80, 443 } accept comment \"app\"" in lb1
+    assert 'tcp dport { 80, 443 } accept comment "app"' in lb1
     assert "ip saddr { 192.168.33.17, 192.168.33.18 } ip protocol 112 accept" in lb1
     assert "2181" not in lb1 and "5050" not in lb1
     assert "ip saddr { 192.168.33.11, 192.168.33.12, 192.168.33.13 } tcp dport { 2888, 3888 } accept" in mm1

@@ -289,7 +289,7 @@ def test_a_node_talks_only_to_the_master_whose_fingerprint_it_was_given():
 
 
 def _reaches(address: str, port: int) -> bool:
-    """One TCP connection from the lab host; a dropped SYN shows as a timeout, not a refusal."""
+    """One TCP connection from the lab host (a port the node does not serve is refused to the platform network)."""
     try:
         socket.create_connection((address, port), timeout=2).close()
         return True
@@ -307,7 +307,7 @@ def test_a_node_drops_what_its_roles_do_not_serve_and_a_hand_made_opening_is_dri
     assert _reaches(address, 5051)
     # A rule added by hand is drift, and the highstate takes it away again.
     table = "inet platform_firewall"
-    assert node_exec(node, f"nft add rule {table} input tcp dport {port} accept").returncode == 0
+    assert node_exec(node, f"nft insert rule {table} input tcp dport {port} accept").returncode == 0
     assert _reaches(address, port)
     dry = salt(node, "state.apply", "firewall", "test=True")[node]
     pending = [chunk["__id__"] for chunk in dry.values() if chunk["result"] is None]
