@@ -1,6 +1,7 @@
-{#- Every node drops what its roles do not serve (firewall:services, rendered per node by
-    topology.firewall_rules): input only, Docker's forwarded ports and outbound traffic are
-    left to Docker and the node. #}
+{#- Every node takes in only what its roles serve (firewall:services, rendered per node by
+    topology.firewall_rules): anything else is refused to the platform network and dropped
+    from elsewhere. Input only: Docker's forwarded ports and outbound traffic are left to
+    Docker and the node. #}
 {%- from "firewall/map.jinja" import firewall with context %}
 {%- set digest = '{ sha256sum < ' ~ firewall.config_file ~ '; nft list table inet ' ~ firewall.table ~ ' 2>/dev/null | sha256sum; }' %}
 
