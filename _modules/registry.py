@@ -1,7 +1,8 @@
 """
 Ask the private registry what it holds, over TLS with the cluster CA Docker trusts on this
-node, as this node's registry user (pillar ``registry:clients``: the image builder's, else the
-pull user's). Runners call it on the image-builder node, which has that CA and that user.
+node, as this node's registry user (pillar ``registry:clients``: the image builder's, on the
+push listener, else the pull user's, on the read-only one). Runners call it on the
+image-builder node, which has that CA and that user.
 """
 
 from __future__ import annotations
@@ -18,20 +19,29 @@ MANIFEST_TYPES = (
 )
 
 
-def _ca() -> str:
-    docker = __salt__["topology.settings"]("docker")
-    return f"{docker['certs_dir']}/{__salt__['topology.registry']()}/ca.crt"
+# Each user is known to one listener only (topology.registry).
+LISTENER_OF = {"builder": "push", "pull": "pull"}
 
 
 def _auth() -> tuple[str, str]:
     clients = __salt__["topology.settings"]("registry").get("clients") or {}
-    for user in ("builder", "pull"):
+    for user in LISTENER_OF:
         if clients.get(user):
             return user, clients[user]
     raise CommandExecutionError(
         "this node has no registry user (pillar registry:clients, given to the image-builder, "
         "mesos-agent, lb and registrator roles): run `salt-run site.secrets`"
     )
+
+
+def _address() -> str:
+    """host:port of the listener this node's user belongs to."""
+    return __salt__["topology.registry"](access=LISTENER_OF[_auth()[0]])
+
+
+def _ca() -> str:
+    docker = __salt__["topology.settings"]("docker")
+    return f"{docker['certs_dir']}/{_address()}/ca.crt"
 
 
 def tags(repository: str) -> list[str]:
@@ -45,7 +55,7 @@ def tags(repository: str) -> list[str]:
 
         salt registry registry.tags platform/app
     """
-    url = f"https://{__salt__['topology.registry']()}/v2/{repository}/tags/list"
+    url = f"https://{_address()}/v2/{repository}/tags/list"
     try:
         reply = requests.get(url, verify=_ca(), auth=_auth(), timeout=TIMEOUT)
     except requests.RequestException as exc:
@@ -69,7 +79,7 @@ def digest(repository: str, tag: str) -> str | None:
 
         salt registry registry.digest platform/app 1.0.0
     """
-    url = f"https://{__salt__['topology.registry']()}/v2/{repository}/manifests/{tag}"
+    url = f"https://{_address()}/v2/{repository}/manifests/{tag}"
     try:
         reply = requests.head(
             url, verify=_ca(), auth=_auth(), headers={"Accept": ", ".join(MANIFEST_TYPES)}, timeout=TIMEOUT

@@ -204,39 +204,61 @@ def settings(name: str, pillar: dict | None = None) -> dict:
     return __salt__["slsutil.merge"](defaults.get(name, {}), component(name, pillar), strategy="recurse")
 
 
-def registry(pillar: dict | None = None) -> str:
+def registry(pillar: dict | None = None, access: str = "pull") -> str:
     """
     ``host:port`` of the private registry, the prefix of every image the platform runs.
+    ``access="pull"`` (default) names the read-only listener every node pulls from;
+    ``access="push"`` the one the image builder pushes to. Both serve one storage, so an
+    image pushed to the second is found under the first's name by the same digest.
 
     CLI Example:
 
     .. code-block:: bash
 
         salt-call topology.registry
+        salt-call topology.registry access=push
     """
+    if access not in ("pull", "push"):
+        raise CommandExecutionError(f"registry access must be pull or push, not {access!r}")
     pillar = pillar if pillar is not None else _pillar()
     hosts = nodes("registry", pillar.get("platform", {}))
     if not hosts:
         raise CommandExecutionError("no node has the registry role in pillar platform:nodes")
-    port = component("registry", pillar).get("port", 5000)
+    port = component("registry", pillar).get("listeners", {}).get(access, {}).get("port")
+    if not port:
+        raise CommandExecutionError(f"no registry:listeners:{access}:port in pillar (components.sls)")
     return f"{next(iter(hosts.values()))['fqdn']}:{port}"
 
 
 FIREWALL_SOURCES = ("platform", "peers", "anywhere")
+
+
+def _as_list(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
 FIREWALL_PROTOCOLS = {"vrrp": 112}
 
 
-def _setting(reference: Any, pillar: dict | None) -> int:
-    """A port: a number, or ``"<formula>:<key>[:<key>...]"`` read from that formula's settings."""
+def _setting(reference: Any, pillar: dict | None) -> int | str:
+    """A port: a number, a range ``"<first>-<last>"``, or ``"<formula>:<key>[:<key>...]"`` read
+    from that formula's settings (which holds a number or a range)."""
     if isinstance(reference, int):
         return reference
-    formula, *keys = str(reference).split(":")
-    value: Any = settings(formula, pillar)
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
-    if not isinstance(value, int) or not keys:
-        raise CommandExecutionError(f"{reference!r} is no port: not a number, nor a formula setting holding one")
-    return value
+    value: Any = reference
+    if ":" in str(reference):
+        formula, *keys = str(reference).split(":")
+        value = settings(formula, pillar)
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+    if isinstance(value, int):
+        return value
+    first, _, last = str(value).partition("-")
+    if first.isdigit() and last.isdigit() and int(first) < int(last) <= 65535:
+        return f"{int(first)}-{int(last)}"
+    raise CommandExecutionError(
+        f"{reference!r} is no port: not a number or a range first-last, nor a formula setting holding one"
+    )
 
 
 def firewall_rules(node_id: str | None = None, pillar: dict | None = None) -> list[dict]:
@@ -264,16 +286,18 @@ def firewall_rules(node_id: str | None = None, pillar: dict | None = None) -> li
         if not ("all" in served_by or served_by & roles):
             continue
         origin = service.get("from")
+        known_roles = platform.get("roles") or {}
         if origin == "platform":
             sources = [str(platform.get("network"))]
         elif origin == "anywhere":
             sources = []
-        elif origin == "peers" or origin in (platform.get("roles") or {}):
-            wanted = served_by if origin == "peers" else {origin}
+        elif origin == "peers" or (origin and set(_as_list(origin)) <= set(known_roles)):
+            wanted = served_by if origin == "peers" else set(_as_list(origin))
             sources = [n["ip"] for n in everything.values() if "all" in wanted or wanted & set(n.get("roles", []))]
         else:
             raise CommandExecutionError(
-                f"firewall:services:{name}:from is {origin!r}: use one of {', '.join(FIREWALL_SOURCES)} or a role"
+                f"firewall:services:{name}:from is {origin!r}: use one of {', '.join(FIREWALL_SOURCES)}, "
+                "a role or a list of roles"
             )
         protocol = service.get("protocol")
         if protocol is not None and protocol not in FIREWALL_PROTOCOLS:
@@ -288,6 +312,8 @@ def firewall_rules(node_id: str | None = None, pillar: dict | None = None) -> li
         rule = {"service": name, "sources": sorted(set(sources)), "tcp": tcp, "udp": udp}
         rule["icmp"] = list(service.get("icmp") or [])
         rule["protocol"] = FIREWALL_PROTOCOLS.get(protocol) if protocol else None
+        # Docker's published ports (a task's host port, DNAT'ed to its container): forwarded, not input.
+        rule["forwarded"] = bool(service.get("forwarded"))
         if origin != "anywhere" and not rule["sources"]:
             continue  # no node may reach it (e.g. no NFS client yet): nothing to open
         rules.append(rule)

@@ -1,5 +1,6 @@
 """
-ext_pillar: each minion receives the site's secrets its roles use, and no other.
+ext_pillar: each minion receives the site's secrets its roles use, and no other, and the
+site's pins (the cluster CA's key), which every node receives.
 
 The node's roles and the catalog come from the master's own SLS pillar (``platform:nodes``,
 keyed by the minion id its accepted key proves), rendered here again without the requester's
@@ -30,5 +31,6 @@ def _trusted_pillar(minion_id: str) -> dict[str, Any]:
 
 
 def ext_pillar(minion_id: str, pillar: dict[str, Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
-    store = __utils__["site_secrets.load"](__opts__["site_secrets_file"])
-    return __utils__["site_secrets.for_node"](minion_id, _trusted_pillar(minion_id), store)
+    path = __opts__["site_secrets_file"]
+    store, pins = __utils__["site_secrets.load"](path), __utils__["site_secrets.load_pins"](path)
+    return __utils__["site_secrets.for_node"](minion_id, _trusted_pillar(minion_id), store, pins)

@@ -88,8 +88,8 @@ def _with_site_secrets(pillar: dict[str, Any]) -> dict[str, Any]:
 def _cluster_ca(pillar: dict[str, Any]) -> str:
     """
     A file holding the cluster CA's certificate, against which the app's HTTPS answers and
-    Consul's API are checked: taken from the CA node's mine entry only, as every node takes
-    it, once per run, into the master's cache directory.
+    Consul's API are checked: taken from the CA node's mine entry only, with the pinned key,
+    as every node takes it, once per run, into the master's cache directory.
     """
     if "app.cluster_ca" not in __context__:
         node = _cmd("topology.ca_node", pillar["platform"])
@@ -97,6 +97,12 @@ def _cluster_ca(pillar: dict[str, Any]) -> str:
         pem = __salt__["mine.get"](node, key, tgt_type="list").get(node) if node else None
         if not pem:
             raise Refused(f"no cluster CA certificate in the mine of {node or 'a CA node'}: run salt-run cluster.up")
+        pinned = __utils__["site_secrets.load_pins"](__opts__["site_secrets_file"]).get("ca")
+        if _cmd("cluster_ca.key_pin", pem) != pinned:
+            raise Refused(
+                f"the CA certificate in the mine of {node} does not have the pinned key"
+                f"{' (none yet)' if not pinned else ''}: see `salt-run site.pin_ca`"
+            )
         path = os.path.join(__opts__["cachedir"], "platform-ca.crt")
         with salt.utils.files.fopen(path, "w") as out:
             out.write(pem)
@@ -459,6 +465,7 @@ def _deploy(
         count = _instances(app, env, instances)
         timeout = int(timeout or app["deploy_timeout"])
         _check_fits(pillar, app, env, count)
+        _cluster_ca(pillar)  # the served check trusts only the pinned CA: refused before anything changes
         app_id = _cmd("apps.app_id", env)
         current = _cmd("marathon.app", app_id, pillar=pillar)
         if version is None:

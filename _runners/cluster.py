@@ -287,6 +287,7 @@ def up(test: bool = False, timeout: int | None = None) -> dict[str, Any]:
             "(check `salt-key -L` and their salt-minion logs); nothing was applied",
         )
 
+    ca_node = __salt__["salt.cmd"]("topology.ca_node", platform=platform)
     for step in plan(platform):
         if step["needs"] and step["needs"] not in pillar:
             _progress(f"step {step['step']}: skipped, pillar has no {step['needs']}")
@@ -325,6 +326,11 @@ def up(test: bool = False, timeout: int | None = None) -> dict[str, Any]:
             result["failed"] = {"step": step["step"], "nodes": failed}
             lines = [f"{node}: {failure}" for node, failures in sorted(failed.items()) for failure in failures]
             return _fail(result, f"step {step['step']} failed on {', '.join(sorted(failed))}:\n  " + "\n  ".join(lines))
+        if not test and step["action"] == "apply" and not step["sls"] and ca_node in step["nodes"]:
+            # Trust on first use, by the master: every later step's nodes trust only this key.
+            pinned = __salt__["site.pin_ca"]()
+            if pinned.get("retcode"):
+                return _fail(result, f"step {step['step']}: {pinned['comment']}")
 
     result["comment"] = "dry run: nothing was changed" if test else "every step succeeded"
     return result

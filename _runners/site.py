@@ -174,3 +174,58 @@ def _apply_rotation(rotated: list) -> list[str]:
         if outcome.get("retcode"):
             problems.append(f"app.redeploy env={env}: {outcome.get('comment')}")
     return problems
+
+
+def _published_ca() -> tuple[str | None, str]:
+    """The CA node and the certificate in its mine entry (empty before its first highstate)."""
+    pillar = __salt__["pillar.show_pillar"]()
+    modules = __utils__["platform_runner.modules"](__opts__, __context__)
+    node = modules["topology.ca_node"](pillar.get("platform") or {})
+    mine_key = modules["topology.settings"]("ca", pillar)["mine_key"]
+    pem = __salt__["mine.get"](node, mine_key, tgt_type="list").get(node, "") if node else ""
+    return node, pem
+
+
+def pin_ca(replace: bool = False) -> dict[str, Any]:
+    """
+    Pin the cluster CA: record the SHA-256 of its public key, as the CA node publishes it, in
+    the site's store (beside the secrets); every node then trusts a CA certificate only with
+    that key (``cluster_ca.trusted``). ``cluster.up`` pins it after the CA node's step, the
+    first time. A published key that differs from the pin is refused, changing nothing,
+    unless ``replace=True``: a CA made again on purpose, whose key the operator has checked on
+    the CA node (``openssl x509 -pubkey -noout -in /etc/pki/platform-ca/ca.crt | openssl pkey
+    -pubin -outform der | sha256sum``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-run site.pin_ca
+        salt-run site.pin_ca replace=True
+    """
+    result: dict[str, Any] = {"result": True, "retcode": 0}
+    try:
+        path = _store_path()
+    except SaltInvocationError as exc:
+        return _fail(result, str(exc))
+    node, pem = _published_ca()
+    if not pem:
+        return _fail(result, f"no CA certificate in the mine of {node or 'a CA node'} yet: run `salt-run cluster.up`")
+    found = __utils__["platform_runner.modules"](__opts__, __context__)["cluster_ca.key_pin"](pem)
+    pins = __utils__["site_secrets.load_pins"](path)
+    result["key_pin"] = found
+    if pins.get("ca") == found:
+        result["comment"] = f"the cluster CA of {node} is pinned (key sha256:{found})"
+        return result
+    if pins.get("ca") and not replace:
+        return _fail(
+            result,
+            f"the CA {node} publishes has key sha256:{found}, not the pinned sha256:{pins['ca']}; nothing was "
+            "changed and no node trusts it. If the CA was made again on purpose, check that key on "
+            f"{node}, then `salt-run site.pin_ca replace=True`",
+        )
+    store = __utils__["site_secrets.load"](path)
+    __utils__["site_secrets.save"](path, store, {**pins, "ca": found})
+    result["comment"] = f"pinned the cluster CA of {node} (key sha256:{found}) in {path}"
+    _progress(result["comment"])
+    return result

@@ -152,17 +152,31 @@ def complete(secret: Secret, entry: dict[str, str]) -> bool:
     return False
 
 
-def load(path: str) -> dict[str, dict[str, str]]:
-    """The store: key -> {value, created}; empty when the site has none yet."""
+def _document(path: str) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as handle:
-            return (salt.utils.yaml.safe_load(handle) or {}).get("secrets") or {}
+            return salt.utils.yaml.safe_load(handle) or {}
     except FileNotFoundError:
         return {}
 
 
-def save(path: str, store: dict[str, dict[str, str]]) -> None:
-    """Write the store atomically, readable by its owner only (file 0600; a new directory 0700)."""
+def load(path: str) -> dict[str, dict[str, str]]:
+    """The store: key -> {value, created}; empty when the site has none yet."""
+    return _document(path).get("secrets") or {}
+
+
+def load_pins(path: str) -> dict[str, str]:
+    """What the site pinned beside its secrets (``ca``: the cluster CA's key pin); not secret."""
+    return _document(path).get("pins") or {}
+
+
+def save(path: str, store: dict[str, dict[str, str]], pins: dict[str, str] | None = None) -> None:
+    """Write the store atomically, readable by its owner only (file 0600; a new directory 0700).
+    The pins already there are kept unless ``pins`` replaces them."""
+    document: dict[str, Any] = {"secrets": store}
+    pins = load_pins(path) if pins is None else pins
+    if pins:
+        document["pins"] = pins
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, mode=0o700, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".secrets-")
@@ -170,7 +184,7 @@ def save(path: str, store: dict[str, dict[str, str]]) -> None:
         os.fchmod(handle, 0o600)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write("# This site's secrets, written by `salt-run site.secrets`. Never commit or copy it.\n")
-            salt.utils.yaml.safe_dump({"secrets": store}, out, default_flow_style=False)
+            salt.utils.yaml.safe_dump(document, out, default_flow_style=False)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -211,9 +225,12 @@ def _nest(path: str, value: str) -> dict[str, Any]:
     return result
 
 
-def for_node(minion_id: str, pillar: dict[str, Any], store: dict[str, dict[str, str]]) -> dict[str, Any]:
+def for_node(
+    minion_id: str, pillar: dict[str, Any], store: dict[str, dict[str, str]], pins: dict[str, str] | None = None
+) -> dict[str, Any]:
     """
-    The secrets ``minion_id`` receives, as pillar to merge over its SLS pillar. Refuses, naming
+    The secrets ``minion_id`` receives, as pillar to merge over its SLS pillar, and the site's
+    pins, which every node receives (``ca:key_pin``: the key its cluster CA must have). Refuses, naming
     the key, a secret that SLS pillar already sets (a committed or hand-written value would
     otherwise be what a site runs with) and a secret the store does not hold yet.
     """
@@ -229,7 +246,7 @@ def for_node(minion_id: str, pillar: dict[str, Any], store: dict[str, dict[str, 
     if node is None:  # not a platform node (the master's own pillar): it receives nothing
         return {}
     check_store(wanted, store)
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = {"ca": {"key_pin": pins["ca"]}} if (pins or {}).get("ca") else {}
     for secret in wanted:
         if receives(secret, minion_id, node):
             result = salt.utils.dictupdate.merge(result, _nest(secret.pillar_path, store[secret.key]["value"]))

@@ -32,7 +32,7 @@ PLATFORM = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platf
 CONSUL = f"https://{PLATFORM['nodes']['mm1']['ip']}:8501"
 LB1 = PLATFORM["nodes"]["lb1"]["ip"]
 ECHO_DOCKERFILE = (
-    "FROM registry.localdomain:5000/platform/base:bookworm\\n"
+    "FROM registry.localdomain:5001/platform/base:bookworm\\n"  # the pull listener, as ms2 pulls
     "RUN apt-get update -qq && apt-get install -y -qq busybox >/dev/null && mkdir /www\\n"
     'CMD ["sh", "-c", "hostname > /www/index.html && exec busybox httpd -f -p 80 -h /www"]\\n'
 )

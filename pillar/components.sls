@@ -9,7 +9,11 @@ docker:
 registry:
   version: 2.8.2+ds1-1
   package: docker-registry
-  port: 5000
+  # Pushes (the image builder) and pulls (every other node) have a listener each; images are
+  # named after the pull listener (topology.registry).
+  listeners:
+    push: {port: 5000}
+    pull: {port: 5001}
 
 zookeeper:
   version: 3.8.0-11+deb12u2

@@ -1,5 +1,5 @@
 {%- from "common/map.jinja" import common with context %}
-{%- from "docker/map.jinja" import registry_ca with context %}
+{%- from "docker/map.jinja" import registry_cas with context %}
 {%- from "ca/map.jinja" import ca with context %}
 {#- Removes the CA and the node's trust in it; other nodes keep the copy they already have. #}
 
@@ -8,7 +8,9 @@ ca-files-absent:
     - names:
       - {{ ca.dir }}
       - {{ common.ca_trust_path }}
+{%- for registry_ca in registry_cas.values() %}
       - {{ registry_ca }}
+{%- endfor %}
 
 ca-system-store-updated:
   cmd.run:

@@ -1,5 +1,5 @@
 {%- from "common/map.jinja" import common with context %}
-{%- from "docker/map.jinja" import registry_ca with context %}
+{%- from "docker/map.jinja" import registry_cas with context %}
 {%- from "ca/map.jinja" import ca with context %}
 {#- The CA node trusts its own CA like every other node does (common.ca and docker.ca skip it
     here): system-wide for curl and Python, and in dockerd's certs.d for the registry. #}
@@ -20,7 +20,9 @@ ca-system-store-updated:
     - onchanges:
       - file: ca-certificate-system-trusted
 
-ca-certificate-docker-trusted:
+{%- for access, registry_ca in registry_cas | dictsort %}
+
+ca-certificate-docker-trusted-{{ access }}:
   file.managed:
     - name: {{ registry_ca }}
     - source: {{ ca.cert }}
@@ -28,3 +30,4 @@ ca-certificate-docker-trusted:
     - makedirs: true
     - require:
       - x509: ca-certificate-managed
+{%- endfor %}

@@ -21,5 +21,5 @@ common-ca-store-updated:
 
 common-ca-not-published-yet:
   test.show_notification:
-    - text: The cluster CA is not in the mine yet; the registry node publishes it on its first highstate.
+    - text: The cluster CA is not trusted yet; the CA node publishes it on its first highstate and cluster.up pins its key (salt-run site.pin_ca).
 {%- endif %}

@@ -1,4 +1,4 @@
-{%- from "docker/map.jinja" import docker, registry_certs_dir with context %}
+{%- from "docker/map.jinja" import docker, registry_certs_dirs with context %}
 
 docker-service-dead:
   service.dead:
@@ -18,6 +18,8 @@ docker-files-absent:
     - names:
       - {{ docker.config_file }}
       - {{ docker.client_config }}
+{%- for registry_certs_dir in registry_certs_dirs.values() %}
       - {{ registry_certs_dir }}
+{%- endfor %}
     - require:
       - pkg: docker-package-removed

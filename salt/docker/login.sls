@@ -1,7 +1,8 @@
 {%- from "docker/map.jinja" import docker with context %}
 {%- set registry = salt['topology.settings']('registry') %}
 {#- The user this node's roles give it (pillar registry:clients, from the site's store): the
-    image builder pushes, every other client only pulls. A node with neither pulls nothing. #}
+    image builder pushes (the push listener), every other client pulls (the read-only pull
+    listener, the only one that knows its user). A node with neither pulls nothing. #}
 {%- set user = 'builder' if 'builder' in registry.clients else 'pull' if 'pull' in registry.clients else none %}
 include:
   - .package
@@ -12,7 +13,7 @@ docker-registry-login-file-managed:
     - name: {{ docker.client_config }}
     - dataset:
         auths:
-          {{ salt['topology.registry']() | json }}:
+          {{ salt['topology.registry'](access='push' if user == 'builder' else 'pull') | json }}:
             auth: {{ salt['hashutil.base64_b64encode'](user ~ ':' ~ registry.clients[user]) | json }}
     - serializer: json
     - user: root

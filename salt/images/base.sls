@@ -1,4 +1,4 @@
-{%- from "images/map.jinja" import images, refs, in_registry with context %}
+{%- from "images/map.jinja" import images, push_refs, in_registry with context %}
 {%- set rootfs = images.build_dir ~ '/base-rootfs' %}
 include:
   - docker
@@ -7,7 +7,7 @@ include:
 
 images-base-pulled-and-tagged:
   cmd.run:
-    - name: docker pull {{ images.base }} && docker tag {{ images.base }} {{ refs.base }}
+    - name: docker pull {{ images.base }} && docker tag {{ images.base }} {{ push_refs.base }}
     - unless: {{ in_registry('base') }}
     - require:
       - service: docker-service-running
@@ -37,7 +37,7 @@ images-base-imported:
   cmd.run:
     - name: >-
         tar -C {{ rootfs }} --numeric-owner -cf {{ rootfs }}.tar . &&
-        docker import --change 'CMD ["bash"]' {{ rootfs }}.tar {{ refs.base }}
+        docker import --change 'CMD ["bash"]' {{ rootfs }}.tar {{ push_refs.base }}
     - require:
       - service: docker-service-running
     - onchanges:
@@ -58,6 +58,6 @@ images-base-rootfs-absent:
 
 images-base-pushed:
   cmd.run:
-    - name: docker push {{ refs.base }}
+    - name: docker push {{ push_refs.base }}
     - onchanges:
       - cmd: {{ made }}

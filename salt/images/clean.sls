@@ -1,11 +1,11 @@
-{%- from "images/map.jinja" import images, refs with context %}
+{%- from "images/map.jinja" import images, push_refs with context %}
 {#- Removes the build contexts and the local copies of the images; what was pushed stays in
     the registry (a tag there is never replaced). #}
 
 images-build-dir-absent:
   file.absent:
     - name: {{ images.build_dir }}
-{%- for name, ref in refs | dictsort %}
+{%- for name, ref in push_refs | dictsort %}
 
 images-{{ name }}-local-copy-removed:
   cmd.run:

@@ -18,6 +18,7 @@
       'credential': mesos.secrets_dir ~ '/credential.json',
       'http_credentials': mesos.secrets_dir ~ '/http_credentials.json',
       'docker_config': 'file://' ~ docker.client_config,
+      'resources': 'ports:[' ~ mesos.agent.task_ports ~ ']',
     }, mesos.agent.flags, strategy='recurse') %}
 include:
   - docker

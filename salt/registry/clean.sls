@@ -3,7 +3,10 @@
 
 registry-service-dead:
   service.dead:
-    - name: {{ registry.service }}
+    - names:
+{%- for name, listener in registry.listeners | dictsort %}
+      - {{ listener.service }}
+{%- endfor %}
     - enable: false
 
 registry-package-removed:
@@ -12,11 +15,17 @@ registry-package-removed:
     - require:
       - service: registry-service-dead
 
-registry-tls-files-absent:
+registry-files-absent:
   file.absent:
     - names:
       - {{ registry.tls_key }}
       - {{ registry.tls_cert }}
-      - {{ registry.htpasswd_file }}
+{%- for name, listener in registry.listeners | dictsort %}
+      - {{ listener.config_file }}
+      - {{ listener.htpasswd_file }}
+{%-   if listener.get('unit_file') %}
+      - {{ listener.unit_file }}
+{%-   endif %}
+{%- endfor %}
     - require:
       - service: registry-service-dead

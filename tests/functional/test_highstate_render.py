@@ -315,7 +315,7 @@ def test_the_lab_runs_the_production_nfs_states_with_its_own_package_and_mount_s
 
 def test_registrator_announces_the_node_address_to_the_local_consul(rendered):
     container = rendered["ms2"].state("registrator-container-running")
-    assert container["image"] == f"registry.localdomain:5000/platform/registrator:{PILLAR['registrator']['version']}"
+    assert container["image"] == f"registry.localdomain:5001/platform/registrator:{PILLAR['registrator']['version']}"
     assert container["command"].startswith("-ip 192.168.33.15 ")
     assert container["command"].endswith(" consul://127.0.0.1:8500")
 
@@ -416,15 +416,25 @@ def test_registrator_finds_the_docker_socket_where_v7_looks_for_it(rendered):
 
 def test_the_registry_asks_every_client_for_a_user_and_holds_only_hashes(rendered):
     registry = rendered["registry"]
-    config = yaml.safe_load(registry.file_content("registry-config-file-managed"))
-    assert config["auth"] == {"htpasswd": {"realm": "platform-registry", "path": "/etc/docker/registry/htpasswd"}}
-    htpasswd = registry.state("registry-htpasswd-file-managed")
-    lines = dict(line.split(":", 1) for line in htpasswd["contents"].split())
-    assert lines == {
-        "builder": SITE_SECRETS["registry_builder_password"]["hash"],
-        "pull": SITE_SECRETS["registry_pull_password"]["hash"],
+    listeners = {
+        "push": ("/etc/docker/registry/config.yml", "/etc/docker/registry/htpasswd", "builder", 5000),
+        "pull": ("/etc/docker/registry/config-readonly.yml", "/etc/docker/registry/htpasswd-readonly", "pull", 5001),
     }
-    assert (htpasswd["mode"], htpasswd["group"], htpasswd["show_changes"]) == ("0640", "docker-registry", False)
+    for name, (config_file, htpasswd_file, user, port) in listeners.items():
+        assert registry.state(f"registry-{name}-config-file-managed")["name"] == config_file
+        config = yaml.safe_load(registry.file_content(f"registry-{name}-config-file-managed"))
+        assert config["auth"] == {"htpasswd": {"realm": "platform-registry", "path": htpasswd_file}}
+        assert config["http"]["addr"] == f":{port}"
+        # Only the pull listener is read-only; both serve one storage.
+        assert config["storage"].get("maintenance") == ({"readonly": {"enabled": True}} if name == "pull" else None)
+        assert config["storage"]["filesystem"] == {"rootdirectory": "/var/lib/docker-registry"}
+        htpasswd = registry.state(f"registry-{name}-htpasswd-file-managed")
+        lines = dict(line.split(":", 1) for line in htpasswd["contents"].split())
+        assert lines == {user: SITE_SECRETS[f"registry_{user}_password"]["hash"]}
+        assert (htpasswd["mode"], htpasswd["group"], htpasswd["show_changes"]) == ("0640", "docker-registry", False)
+    unit = registry.file_content("registry-pull-unit-file-managed")
+    assert "ExecStart=/usr/bin/docker-registry serve /etc/docker/registry/config-readonly.yml" in unit
+    assert "User=docker-registry" in unit
 
 
 @pytest.mark.parametrize(
@@ -433,7 +443,10 @@ def test_the_registry_asks_every_client_for_a_user_and_holds_only_hashes(rendere
 def test_each_docker_client_logs_in_as_its_own_registry_user(rendered, node_id, user):
     login = rendered[node_id].state("docker-registry-login-file-managed")
     secret = SITE_SECRETS[f"registry_{user}_password"]["value"]
-    auth = login["dataset"]["auths"]["registry.localdomain:5000"]["auth"]
+    # The builder pushes to the push listener; every other node knows only the read-only one.
+    ((address, entry),) = login["dataset"]["auths"].items()
+    assert address == ("registry.localdomain:5000" if user == "builder" else "registry.localdomain:5001")
+    auth = entry["auth"]
     assert base64.b64decode(auth).decode() == f"{user}:{secret}"
     assert (login["name"], login["mode"], login["show_changes"]) == ("/root/.docker/config.json", "0600", False)
 
@@ -533,8 +546,18 @@ def test_each_node_firewall_opens_its_roles_ports_and_loads_as_nftables_reads_it
     assert "ip saddr { 192.168.33.11, 192.168.33.12, 192.168.33.13 } tcp dport { 2888, 3888 } accept" in mm1
     assert "ip saddr { 192.168.33.0/24 } tcp dport { 8080 } accept" in mm1
     assert "LIBPROCESS_PORT=15050" in rendered["mm1"].file_content("marathon-env-file-managed")
+    # An agent: the tasks' published ports are forwarded to the load balancers and Marathons only.
+    ms2 = rendered["ms2"].file_content("firewall-config-file-managed")
+    assert "type filter hook forward priority filter - 1; policy accept;" in ms2
+    assert (
+        "ip saddr { 192.168.33.11, 192.168.33.12, 192.168.33.13, 192.168.33.17, 192.168.33.18 } "
+        'ct status dnat meta l4proto tcp ct original proto-dst { 31000-32000 } accept comment "app-tasks"'
+    ) in ms2
+    assert "ct status dnat meta l4proto tcp ct original proto-dst { 31000-32000 } drop" in ms2
+    assert "chain forward" not in lb1 + mm1
+    assert rendered["ms2"].file_content("mesos-agent-flag-resources-file-managed").strip() == "ports:[31000-32000]"
     # nft itself parses it (--check: nothing is loaded).
-    for node_id, config in (("lb1", lb1), ("mm1", mm1)):
+    for node_id, config in (("lb1", lb1), ("mm1", mm1), ("ms2", ms2)):
         path = tmp_path / f"{node_id}.nft"
         path.write_text(config)
         checked = subprocess.run(["nft", "--check", "--file", str(path)], capture_output=True, text=True)

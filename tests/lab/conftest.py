@@ -29,6 +29,9 @@ BIN = pathlib.Path(sys.executable).parent
 PLATFORM = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
 # The nodes' addresses by name: this host resolves no node names (the nodes' /etc/hosts do).
 BY_FQDN = {f"{node}.{PLATFORM['domain']}": spec["ip"] for node, spec in PLATFORM["nodes"].items()}
+_LISTENERS = yaml.safe_load((REPO / "pillar" / "components.sls").read_text())["registry"]["listeners"]
+# host:port of the registry's listeners: the image builder pushes to one, every node pulls from the other.
+REGISTRY = {access: f"registry.{PLATFORM['domain']}:{spec['port']}" for access, spec in _LISTENERS.items()}
 
 
 def site_secret(key: str) -> str:

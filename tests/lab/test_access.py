@@ -8,6 +8,7 @@ credentials everything answers. The platform is strict in the lab as in producti
 from __future__ import annotations
 
 import json
+import re
 import socket
 import ssl
 
@@ -316,6 +317,20 @@ def test_a_node_drops_what_its_roles_do_not_serve_and_a_hand_made_opening_is_dri
     assert all(chunk["result"] for chunk in applied.values())
     assert not _reaches(address, port)
     assert node_exec(node, f"pkill -f 'http.server {port}'").returncode == 0
+
+
+def test_an_app_tasks_host_port_is_reached_by_the_load_balancers_only():
+    """Docker publishes each instance on a host port of its agent (forwarded to the container):
+    nginx reaches it, the lab host and another agent, both on the platform network, are refused."""
+    published = re.compile(r":(3[01]\d{3})->")
+    found = {agent: published.findall(node_exec(agent, "docker ps --format '{{.Ports}}'").stdout) for agent in AGENTS}
+    agent, ports = next((agent, ports) for agent, ports in sorted(found.items()) if ports)
+    address, port = ip(agent), int(ports[0])
+    status = f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 http://{address}:{port}/"
+    assert node_exec("lb1", status).stdout in ("200", "302")
+    assert not _reaches(address, port)
+    other = next(node for node in AGENTS if node != agent)
+    assert node_exec(other, status).stdout == "000"
 
 
 def test_vrrp_and_the_zookeeper_quorum_are_open_to_peers_only():

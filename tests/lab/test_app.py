@@ -15,11 +15,22 @@ import yaml
 
 from tests.event_stream import EventStream
 
-from .conftest import BY_FQDN, PLATFORM, REPO, app_client, app_page, marathon_auth, node_exec, salt_run, wait_for
+from .conftest import (
+    BY_FQDN,
+    PLATFORM,
+    REGISTRY,
+    REPO,
+    app_client,
+    app_page,
+    marathon_auth,
+    node_exec,
+    salt_run,
+    wait_for,
+)
 
 APP = yaml.safe_load((REPO / "pillar" / "app.sls").read_text())["app"]
-REGISTRY_PORT = yaml.safe_load((REPO / "pillar" / "components.sls").read_text())["registry"]["port"]
-IMAGE = f"registry.{PLATFORM['domain']}:{REGISTRY_PORT}/platform/app"
+# As the image builder (the registry node) names it: it pushes.
+IMAGE = f"{REGISTRY['push']}/platform/app"
 MARATHON = f"http://{PLATFORM['nodes']['mm1']['ip']}:8080"
 # Another tag of the same sources, for the redeploy; and a tag that never becomes healthy.
 NEXT = f"{APP['version']}-next"

@@ -12,7 +12,18 @@ from email.message import Message
 import pytest
 import requests
 
-from .conftest import PLATFORM, app_page, cluster_ca_file, mesos_auth, node_exec, salt_run, site_secret, wait_for
+from .conftest import (
+    PLATFORM,
+    REGISTRY,
+    app_page,
+    cluster_ca,
+    cluster_ca_file,
+    mesos_auth,
+    node_exec,
+    salt_run,
+    site_secret,
+    wait_for,
+)
 
 CONSUL = f"https://{PLATFORM['nodes']['mm1']['ip']}:8501"
 MASTERS = [node for node, spec in PLATFORM["nodes"].items() if "mesos-master" in spec["roles"]]
@@ -60,45 +71,80 @@ def test_zookeeper_has_a_quorum():
     assert sorted(modes.values()) == ["follower", "follower", "leader"]
 
 
-def test_registry_serves_tls_with_the_cluster_ca_and_refuses_plain_http():
+def registry_request(
+    access: str, path: str, auth: tuple[str, str] | None = None, method: str = "GET"
+) -> tuple[int, Message]:
+    """One request to a listener of the registry (push or pull), over TLS with the cluster CA."""
     registry = next(spec for spec in PLATFORM["nodes"].values() if "registry" in spec["roles"])
-    ca = node_exec("registry", "cat /etc/pki/platform-ca/ca.crt").stdout
-    context = ssl.create_default_context(cadata=ca)
+    context = ssl.create_default_context(cadata=cluster_ca())
     context.check_hostname = False  # the certificate names registry.localdomain, we dial the IP
+    headers = {"Authorization": "Basic " + base64.b64encode(":".join(auth).encode()).decode()} if auth else {}
+    port = REGISTRY[access].rsplit(":", 1)[1]
+    request = urllib.request.Request(f"https://{registry['ip']}:{port}{path}", headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=5) as answer:
+            return answer.status, answer.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers  # case-insensitive, as HTTP header names are
 
-    def get(path: str, auth: tuple[str, str] | None = None) -> tuple[int, Message]:
-        headers = {"Authorization": "Basic " + base64.b64encode(":".join(auth).encode()).decode()} if auth else {}
-        request = urllib.request.Request(f"https://{registry['ip']}:5000{path}", headers=headers)
-        try:
-            with urllib.request.urlopen(request, context=context, timeout=5) as answer:
-                return answer.status, answer.headers
-        except urllib.error.HTTPError as error:
-            return error.code, error.headers  # case-insensitive, as HTTP header names are
 
+@pytest.mark.parametrize("access", ["push", "pull"])
+def test_registry_serves_tls_with_the_cluster_ca_and_refuses_plain_http(access):
     # Nobody lists, pulls or pushes without a user: 401 and a Basic challenge.
     for path in ("/v2/", "/v2/_catalog", "/v2/platform/app/tags/list"):
-        status, headers = get(path)
+        status, headers = registry_request(access, path)
         assert status == 401 and headers["WWW-Authenticate"] == 'Basic realm="platform-registry"', path
-    assert get("/v2/", ("pull", "wrong"))[0] == 401
-    assert get("/v2/_catalog", ("pull", site_secret("registry_pull_password")))[0] == 200
-    assert get("/v2/_catalog", ("builder", site_secret("registry_builder_password")))[0] == 200
-    status, body = http(f"http://{registry['ip']}:5000/v2/")
+    registry = next(spec for spec in PLATFORM["nodes"].values() if "registry" in spec["roles"])
+    status, body = http(f"http://{registry['ip']}:{REGISTRY[access].rsplit(':', 1)[1]}/v2/")
     assert status == 400 and "HTTP request to an HTTPS server" in body
 
 
+def test_the_pull_user_reads_only_the_pull_listener_and_cannot_write_there():
+    pull = ("pull", site_secret("registry_pull_password"))
+    builder = ("builder", site_secret("registry_builder_password"))
+    assert registry_request("pull", "/v2/", ("pull", "wrong"))[0] == 401
+    assert registry_request("pull", "/v2/_catalog", pull)[0] == 200
+    assert registry_request("pull", "/v2/platform/base/tags/list", pull)[0] == 200
+    # Each listener knows only its own user: the pull user is refused where pushes go.
+    assert registry_request("push", "/v2/_catalog", pull)[0] == 401
+    assert registry_request("pull", "/v2/_catalog", builder)[0] == 401
+    assert registry_request("push", "/v2/_catalog", builder)[0] == 200
+    # Starting an upload (the first step of every push) is a write: the pull listener refuses it.
+    status, _ = registry_request("pull", "/v2/platform/app/blobs/uploads/", pull, method="POST")
+    assert status == 405
+    # Docker itself, as a node that only pulls: pushing a tag of a pulled image fails.
+    image = f"{REGISTRY['pull']}/platform/base:bookworm"
+    push = node_exec("ms3", f"docker pull -q {image} && docker tag {image} {REGISTRY['pull']}/platform/lab-push:x "
+                            f"&& docker push {REGISTRY['pull']}/platform/lab-push:x")  # fmt: skip
+    assert (
+        push.returncode != 0
+        and "lab-push"
+        not in node_exec("registry", "ls /var/lib/docker-registry/docker/registry/v2/repositories/platform").stdout
+    )
+
+
 def test_the_registry_node_holds_only_hashes_and_clients_only_their_own_user():
-    htpasswd = node_exec("registry", "cat /etc/docker/registry/htpasswd").stdout
-    assert sorted(line.split(":")[0] for line in htpasswd.split()) == ["builder", "pull"]
-    assert all(line.split(":", 1)[1].startswith("$2") for line in htpasswd.split())  # bcrypt
-    for secret in ("registry_builder_password", "registry_pull_password"):
-        assert site_secret(secret) not in htpasswd
+    htpasswd = {
+        access: node_exec("registry", f"cat /etc/docker/registry/{name}").stdout
+        for access, name in (("push", "htpasswd"), ("pull", "htpasswd-readonly"))
+    }
+    users = {access: sorted(line.split(":")[0] for line in text.split()) for access, text in htpasswd.items()}
+    assert users == {"push": ["builder"], "pull": ["pull"]}
+    for text in htpasswd.values():
+        assert all(line.split(":", 1)[1].startswith("$2") for line in text.split())  # bcrypt
+        for secret in ("registry_builder_password", "registry_pull_password"):
+            assert site_secret(secret) not in text
 
-    def registry_user(node: str) -> str:
-        (entry,) = json.loads(node_exec(node, "cat /root/.docker/config.json").stdout)["auths"].values()
-        return base64.b64decode(entry["auth"]).decode().split(":", 1)[0]
+    def registry_login(node: str) -> tuple[str, str]:
+        ((address, entry),) = json.loads(node_exec(node, "cat /root/.docker/config.json").stdout)["auths"].items()
+        return address, base64.b64decode(entry["auth"]).decode().split(":", 1)[0]
 
-    users = {node: registry_user(node) for node in ("registry", "ms3", "lb1")}
-    assert users == {"registry": "builder", "ms3": "pull", "lb1": "pull"}
+    logins = {node: registry_login(node) for node in ("registry", "ms3", "lb1")}
+    assert logins == {
+        "registry": (REGISTRY["push"], "builder"),
+        "ms3": (REGISTRY["pull"], "pull"),
+        "lb1": (REGISTRY["pull"], "pull"),
+    }
 
 
 def test_stand_in_reports_four_agents_with_their_environments():
@@ -114,7 +160,7 @@ def echo_image():
     build = node_exec(
         "ms2",
         "mkdir -p /tmp/echo && printf '%s\\n' "
-        "'FROM registry.localdomain:5000/platform/base:bookworm' "
+        "'FROM registry.localdomain:5001/platform/base:bookworm' "
         "'RUN apt-get update -qq && apt-get install -y -qq busybox >/dev/null && mkdir /www' "
         '\'CMD ["sh", "-c", "hostname > /www/index.html && exec busybox httpd -f -p 80 -h /www"]\' '
         "> /tmp/echo/Dockerfile && docker build -q -t lab-echo /tmp/echo",

@@ -17,12 +17,11 @@ import pytest
 import requests
 import yaml
 
-from .conftest import BY_FQDN, PLATFORM, REPO, marathon_auth, wait_for
+from .conftest import BY_FQDN, PLATFORM, REGISTRY, REPO, marathon_auth, wait_for
 
 APP = yaml.safe_load((REPO / "pillar" / "app.sls").read_text())["app"]
-REGISTRY_PORT = yaml.safe_load((REPO / "pillar" / "components.sls").read_text())["registry"]["port"]
 # The app's image is on the registry after `make up`; here it only sleeps.
-IMAGE = f"registry.{PLATFORM['domain']}:{REGISTRY_PORT}/platform/app:{APP['version']}"
+IMAGE = f"{REGISTRY['pull']}/platform/app:{APP['version']}"
 
 
 def _client_library():

@@ -15,7 +15,7 @@ import pytest
 import requests
 import yaml
 
-from .conftest import PLATFORM, REPO, marathon_auth, mesos_auth, node_exec, salt, wait_for
+from .conftest import PLATFORM, REGISTRY, REPO, marathon_auth, mesos_auth, node_exec, salt, wait_for
 
 SITE = (
     yaml.safe_load((REPO / ".salt" / "pillar" / "site.sls").read_text())
@@ -117,7 +117,7 @@ def test_marathon_bound_to_loopback_never_registers_with_mesos(marathons_restore
     # Unregistered, it gets no offers: an app it accepts never starts a task.
     wait_for(leading_marathon, 30)
     marathon = leading_marathon()
-    image = f"registry.{PLATFORM['domain']}:5000/platform/base:bookworm"
+    image = f"{REGISTRY['pull']}/platform/base:bookworm"
     app = {"id": f"/lab-loopback-{int(time.time())}", "cmd": "sleep 600", "cpus": 0.01, "mem": 8, "instances": 1,
            "container": {"type": "DOCKER", "docker": {"image": image}}}  # fmt: skip
     assert requests.post(f"{marathon}/v2/apps", json=app, auth=marathon_auth(), timeout=10).status_code == 201
@@ -135,7 +135,7 @@ def test_a_mesos_user_the_agents_lack_fails_every_task(marathons_restored):
     restart_marathons_with("sed -i '/^MARATHON_MESOS_USER=/d'")
     marathon = f"http://{PLATFORM['nodes']['mm1']['ip']}:8080"
     wait_for(lambda: requests.get(f"{marathon}/v2/apps", auth=marathon_auth(), timeout=5).status_code == 200, 60)
-    image = f"registry.{PLATFORM['domain']}:5000/platform/base:bookworm"
+    image = f"{REGISTRY['pull']}/platform/base:bookworm"
     app = {"id": f"/lab-user-{int(time.time())}", "cmd": "sleep 600", "cpus": 0.01, "mem": 8, "instances": 1,
            "container": {"type": "DOCKER", "docker": {"image": image}}}  # fmt: skip
     assert requests.post(f"{marathon}/v2/apps", json=app, auth=marathon_auth(), timeout=10).status_code == 201

@@ -83,3 +83,18 @@ def test_rotating_the_vrrp_password_reaches_both_lbs_and_one_holds_the_vip():
     # Both speak the new password again: the VIP settles on the higher priority, lb1, alone.
     wait_for(lambda: vip_holders() == ["lb1"], timeout=30, interval=1)
     assert vip_holders() == ["lb1"]
+
+
+def test_the_cluster_ca_is_pinned_by_its_key_and_a_node_refuses_a_ca_with_another():
+    pin = yaml.safe_load(STORE.read_text())["pins"]["ca"]
+    key_of = (
+        "openssl x509 -pubkey -noout -in /etc/pki/platform-ca/ca.crt | openssl pkey -pubin -outform der | sha256sum"
+    )
+    assert node_exec("registry", key_of).stdout.split()[0] == pin
+    assert f"is pinned (key sha256:{pin})" in salt_run("site.pin_ca").stdout
+    ca = node_exec("registry", "cat /etc/pki/platform-ca/ca.crt").stdout
+    assert salt("ms3", "cluster_ca.trusted")["ms3"] == ca
+    assert node_exec("ms3", "cat /usr/local/share/ca-certificates/platform-ca.crt").stdout == ca
+    # The same node told another key (as if the mine now held a CA made again): nothing renders.
+    refused = salt("ms3", "state.sls", "common.ca", "test=True", 'pillar={"ca": {"key_pin": "00"}}')["ms3"]
+    assert f"has key sha256:{pin}, not the pinned sha256:00" in str(refused)

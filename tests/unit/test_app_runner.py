@@ -22,6 +22,7 @@ ENV_HOSTS = {"test": ["ms1", "ms2"], "production": ["ms3", "ms4"]}
 
 
 CA_PEM = "-----BEGIN CERTIFICATE-----\nthe cluster CA\n-----END CERTIFICATE-----\n"
+CA_PIN = "5e1f"  # what site.pin_ca recorded for CA_PEM's key
 
 
 class FakeMarathon:
@@ -152,6 +153,7 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, 
             for host in hosts
         ],
         "marathon.unreachable": unreachable,
+        "cluster_ca.key_pin": lambda pem: {CA_PEM: CA_PIN}[pem],
     }
 
     class Modules(dict):
@@ -187,7 +189,10 @@ def configure_loader_modules(repo_pillar, marathon, registry_tags, monkeypatch, 
                 "cluster.validate": lambda: {"retcode": 0},
             },
             "__utils__": runner_utils
-            | {"site_secrets.load": lambda path: site_store(repo_pillar, **{"app_secret_key/test": "test-secret"})},
+            | {
+                "site_secrets.load": lambda path: site_store(repo_pillar, **{"app_secret_key/test": "test-secret"}),
+                "site_secrets.load_pins": lambda path: {"ca": CA_PIN},
+            },
         },
         apps: {"__pillar__": repo_pillar, "__salt__": topology_funcs},
         topology: {"__pillar__": repo_pillar, "__salt__": topology_funcs},
@@ -207,6 +212,14 @@ def test_deploy_rolls_out_and_is_served(marathon):
     assert apps.version_of(app) == "1.1.0"
     assert app["instances"] == 3
     assert [force for _, _, force in marathon.puts] == [False]
+
+
+def test_a_cluster_ca_without_the_pinned_key_stops_the_deploy_before_it_is_checked(marathon):
+    app_runner.__utils__["site_secrets.load_pins"] = lambda path: {"ca": "another-key"}
+    result = app_runner.deploy(env="test", version="1.1.0")
+    assert result["retcode"] == 1
+    assert "does not have the pinned key: see `salt-run site.pin_ca`" in result["comment"]
+    assert marathon.puts == []
 
 
 def test_deploying_the_running_version_again_changes_nothing(marathon):
@@ -326,7 +339,7 @@ def test_scale_keeps_the_version_and_waits_for_every_instance(marathon):
 def test_marathon_runs_the_image_by_digest_and_a_tag_pushed_over_changes_nothing_that_runs(marathon, registry_tags):
     assert app_runner.deploy(env="test", version="1.1.0")["retcode"] == 0
     image = marathon.apps["/app-test"]["container"]["docker"]["image"]
-    assert image == f"registry.localdomain:5000/platform/app@{digest_of_push('1.1.0')}"
+    assert image == f"registry.localdomain:5001/platform/app@{digest_of_push('1.1.0')}"
     assert apps.version_of(marathon.apps["/app-test"]) == "1.1.0"
 
     registry_tags["1.1.0"] = digest_of_push("1.1.0", push=2)  # someone pushes over the tag

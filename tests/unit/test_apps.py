@@ -54,7 +54,7 @@ def test_definition_runs_the_tagged_image_from_the_private_registry_in_its_env()
     app = apps.definition("test", "1.2.3", 3)
     assert app["id"] == "/app-test"
     assert app["instances"] == 3
-    assert app["container"]["docker"]["image"] == "registry.localdomain:5000/platform/app:1.2.3"
+    assert app["container"]["docker"]["image"] == "registry.localdomain:5001/platform/app:1.2.3"
     assert app["constraints"] == [["env", "CLUSTER", "test"]]
     assert app["networks"] == [{"mode": "container/bridge"}]
     assert app["container"]["portMappings"][0] | {"name": "http"} == {

@@ -55,12 +55,19 @@ def deployed():
 
 
 @pytest.fixture
-def configure_loader_modules(repo_pillar, deployed, runner_utils, tmp_path, topology_funcs):
+def pins():
+    return []
+
+
+@pytest.fixture
+def configure_loader_modules(repo_pillar, deployed, pins, runner_utils, tmp_path, topology_funcs):
     store = {secret.key: site_secrets.new_entry(secret) for secret in site_secrets.catalog(repo_pillar)}
 
     def salt_cmd(fun, **kwargs):
         if fun == "apps.settings":
             return repo_pillar["app"]
+        if fun == "topology.ca_node":
+            return topology.ca_node(**kwargs)
         assert fun == "topology.errors"
         return topology.errors(**kwargs)
 
@@ -84,6 +91,7 @@ def configure_loader_modules(repo_pillar, deployed, runner_utils, tmp_path, topo
                 "artifacts.build": lambda test=False, pillar=None: {"result": True, "built": [], "errors": []},
                 "app.deploy": deploy,
                 "site.secrets": lambda: {"retcode": 0, "comment": "0 secret(s) generated or rotated, 4 kept"},
+                "site.pin_ca": lambda: pins.append("ca") or {"retcode": 0, "comment": "pinned"},
             },
         },
         topology: {"__salt__": topology_funcs},
@@ -122,9 +130,10 @@ def test_plan_highstates_every_node_exactly_once(repo_pillar):
     }
 
 
-def test_up_applies_steps_in_order(client, deployed, repo_pillar):
+def test_up_applies_steps_in_order(client, deployed, pins, repo_pillar):
     result = cluster.up()
     assert result["retcode"] == 0, result
+    assert pins == ["ca"]  # once, after the CA node's highstate
     assert client.applied == [
         (("registry",), "highstate", False),
         (("registry",), "images.base,images.registrator", False),
@@ -138,6 +147,15 @@ def test_up_applies_steps_in_order(client, deployed, repo_pillar):
     assert [step["step"] for step in result["steps"]][-2:] == ["verify", "deploy"]
     version = repo_pillar["app"]["version"]
     assert deployed == [("test", version), ("production", version)]
+
+
+def test_a_ca_whose_key_is_not_the_pinned_one_stops_the_run_before_any_other_node(client):
+    refusal = "the CA registry publishes has key sha256:aa, not the pinned sha256:bb; nothing was changed"
+    cluster.__salt__["site.pin_ca"] = lambda: {"retcode": 1, "comment": refusal}
+    result = cluster.up()
+    assert result["retcode"] == 1
+    assert result["comment"] == f"step registry: {refusal}"
+    assert client.applied == [(("registry",), "highstate", False)]
 
 
 def test_invalid_pillar_applies_nothing(client, repo_pillar):

@@ -165,8 +165,14 @@ def test_component_is_the_pillar_as_merged_no_site_block_is_read(repo_pillar):
     assert topology.component("nfs")["export"] == "/srv/shared"
 
 
-def test_registry_address(repo_pillar):
-    assert topology.registry() == "registry.localdomain:5000"
+def test_registry_address_is_the_pull_listener_unless_asked_for_the_push_one(repo_pillar):
+    assert topology.registry() == "registry.localdomain:5001"
+    assert topology.registry(access="push") == "registry.localdomain:5000"
+    with pytest.raises(topology.CommandExecutionError, match="pull or push, not 'write'"):
+        topology.registry(access="write")
+    del repo_pillar["registry"]["listeners"]["pull"]
+    with pytest.raises(topology.CommandExecutionError, match="no registry:listeners:pull:port"):
+        topology.registry()
 
 
 def test_app_pillar_problems_are_named_field_by_field(repo_pillar):
@@ -224,7 +230,8 @@ def test_a_node_opens_only_what_its_roles_serve_to_whom_they_serve_it(repo_pilla
         "consul-https", "mesos-master", "marathon", "marathon-scheduler",
     }  # fmt: skip
     assert mm1["zookeeper-clients"] == {
-        "service": "zookeeper-clients", "sources": [network], "tcp": [2181], "udp": [], "icmp": [], "protocol": None
+        "service": "zookeeper-clients", "sources": [network], "tcp": [2181], "udp": [], "icmp": [], "protocol": None,
+        "forwarded": False,
     }  # fmt: skip
     assert (mm1["zookeeper-quorum"]["tcp"], mm1["zookeeper-quorum"]["sources"]) == ([2888, 3888], masters)
     assert (mm1["marathon-scheduler"]["tcp"], mm1["marathon-scheduler"]["sources"]) == ([15050], masters)
@@ -238,6 +245,11 @@ def test_a_node_opens_only_what_its_roles_serve_to_whom_they_serve_it(repo_pilla
     assert (ms1["nfs"]["tcp"], ms1["nfs"]["sources"]) == ([2049], clients)
     assert ms1["mesos-agent"]["tcp"] == [5051]
     assert "nfs" not in _rules("ms2", repo_pillar)
+    # The tasks' host ports: Docker forwards them; only the load balancers and Marathon reach them.
+    tasks = _rules("ms2", repo_pillar)["app-tasks"]
+    lbs_and_marathons = ["192.168.33.11", "192.168.33.12", "192.168.33.13", "192.168.33.17", "192.168.33.18"]
+    assert (tasks["tcp"], tasks["sources"], tasks["forwarded"]) == (["31000-32000"], lbs_and_marathons, True)
+    assert "app-tasks" not in mm1
 
 
 def test_a_port_follows_the_setting_it_names(repo_pillar):
@@ -249,7 +261,9 @@ def test_a_port_follows_the_setting_it_names(repo_pillar):
     ("field", "value", "message"),
     [
         ("from", "everyone", "firewall:services:marathon:from is 'everyone': use one of platform, peers, anywhere"),
-        ("tcp", ["marathon:nope"], "firewall:services:marathon: 'marathon:nope' is no port: not a number, nor a"),
+        ("from", ["lb", "nope"], "firewall:services:marathon:from is ['lb', 'nope']: use one of platform, peers"),
+        ("tcp", ["marathon:nope"], "firewall:services:marathon: 'marathon:nope' is no port: not a number or a range"),
+        ("tcp", ["32000-31000"], "firewall:services:marathon: '32000-31000' is no port: not a number or a range"),
         ("protocol", "ospf", "firewall:services:marathon:protocol is 'ospf': one of vrrp"),
     ],
 )
