@@ -39,20 +39,25 @@ def _systemd_active(unit: str) -> bool:
 
 
 def registry(node: dict) -> dict[str, Any]:
-    """Serving over TLS and asking HTTP Basic; with this node's own registry user, accepting it."""
+    """Each listener serving over TLS and asking HTTP Basic; a user of it this node holds, accepted."""
     settings = _settings("registry")
-    url = f"https://{node['fqdn']}:{settings['port']}/v2/"
-    anonymous = _http(url, verify=_settings("common")["ca_trust_path"])
-    challenge = anonymous.headers.get("WWW-Authenticate", "")
-    if anonymous.status_code != 401 or not challenge.startswith("Basic"):
-        return _check(False, f"/v2/ without credentials: HTTP {anonymous.status_code}, expected 401 (Basic)")
+    ca = _settings("common")["ca_trust_path"]
     clients = settings.get("clients") or {}
-    user = next((name for name in ("builder", "pull") if clients.get(name)), None)
-    if user is None:
-        return _check(True, "/v2/ over TLS asks HTTP Basic (401)")
-    answer = _http(url, verify=_settings("common")["ca_trust_path"], auth=(user, clients[user]))
-    detail = f"/v2/ over TLS: 401 without credentials, HTTP {answer.status_code} as {user}"
-    return _check(answer.status_code == 200, detail)
+    details = []
+    for name, listener in sorted(settings["listeners"].items()):
+        url = f"https://{node['fqdn']}:{listener['port']}/v2/"
+        anonymous = _http(url, verify=ca)
+        if anonymous.status_code != 401 or not anonymous.headers.get("WWW-Authenticate", "").startswith("Basic"):
+            return _check(False, f"{name} /v2/ without credentials: HTTP {anonymous.status_code}, expected 401 (Basic)")
+        user = next((user for user in listener.get("users") or [] if clients.get(user)), None)
+        if user is None:
+            details.append(f"{name} asks HTTP Basic (401)")
+            continue
+        answer = _http(url, verify=ca, auth=(user, clients[user]))
+        if answer.status_code != 200:
+            return _check(False, f"{name} /v2/ as {user}: HTTP {answer.status_code}, expected 200")
+        details.append(f"{name} 401 without credentials, 200 as {user}")
+    return _check(True, "/v2/ over TLS: " + "; ".join(details))
 
 
 def zookeeper(node: dict) -> dict[str, Any]:

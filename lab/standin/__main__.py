@@ -7,7 +7,8 @@
 
 Flags are read as the vendors' daemons read them (flags.py), environment included, and refused
 with their messages and exit codes: 1 for Mesos, 112 for Marathon. So are the files the
-authentication flags name (auth.py): a credentials file Mesos cannot read or parse stops it.
+authentication flags name (auth.py): a credentials file Mesos cannot read or parse stops it, and so
+do ACLs it cannot read or parse (acls.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import sys
 import threading
 from typing import Any
 
-from . import auth, exportfs, flags
+from . import acls, auth, exportfs, flags
 from .agent import Agent, parse_attributes, parse_resources
 from .marathon_server import MarathonServer, libprocess_ip
 from .mesos_master import MesosMaster
@@ -123,6 +124,8 @@ def marathon_credential(values: dict[str, Any]) -> tuple[str, str] | None:
 
 def mesos_master(argv: list[str], environ: dict[str, str]) -> MesosMaster:
     values = flags.parse_mesos("mesos-master", flags.MASTER_FLAGS, flags.MASTER_ALIASES, argv, environ)
+    # Loaded with the flags, as Mesos loads --acls into its ACLs message.
+    master_acls = acls.parse(values["acls"])
     if values["zk"] and values["quorum"] is None:
         raise flags.FlagError("Need to specify --quorum for replicated log based registry when using ZooKeeper")
     if values["work_dir"] is None:
@@ -139,6 +142,7 @@ def mesos_master(argv: list[str], environ: dict[str, str]) -> MesosMaster:
         bind_ip="0.0.0.0",
         flags=values,
         credentials=credentials,
+        acls=master_acls,
     )
 
 

@@ -8,7 +8,9 @@ that several agents may share one engine (in tests) and each sees only its own c
 That private API is the stand-in's internal wire, and not open to the network: each agent draws a
 random launch token at start, registers with it, and the master hands it only to registered
 frameworks, in their offers. /standin/tasks* answers 401 to any request without
-`Authorization: Bearer <token>`, whatever the flags.
+`Authorization: Bearer <token>`, whatever the flags. A launch wants, instead, the token the master
+derives from it for the task's user (auth.user_token), given only to frameworks --acls lets run
+tasks as that user: the master decides, as in Mesos, and the agent runs only what it authorized.
 
 Mesos' authentication flags: --credential (a principal and secret) goes with every registration,
 and a refusal is logged once and retried. --http_credentials with --authenticate_http_readonly /
@@ -257,7 +259,17 @@ class Agent:
     # ----------------------------------------------------------------- HTTP
     def handle(self, request: web.Request) -> web.Response:
         path = request.path.rstrip("/") or "/"
-        if path == "/standin/tasks" or path.startswith("/standin/tasks/"):
+        launch: dict | None = None
+        if request.method == "POST" and path == "/standin/tasks":
+            try:
+                launch = web.parse_json(request)
+            except ValueError:
+                launch = {}
+            user = str(launch.get("user") or "") if isinstance(launch, dict) else ""
+            if not auth.bearer_matches(request, auth.user_token(self.launch_token, user)):
+                message = f"a launch token for tasks as user '{user}' is required"
+                return web.Response(401, {"message": message}, {"WWW-Authenticate": "Bearer"})
+        elif path == "/standin/tasks" or path.startswith("/standin/tasks/"):
             if not auth.bearer_matches(request, self.launch_token):
                 return web.Response(
                     401, {"message": "the agent's launch token is required"}, {"WWW-Authenticate": "Bearer"}
@@ -272,8 +284,8 @@ class Agent:
         if path == "/standin/tasks":
             if request.method == "GET":
                 return web.Response(200, {"tasks": self.list_tasks()})
-            if request.method == "POST":
-                return self.launch(web.parse_json(request))
+            if launch is not None:
+                return self.launch(launch)
         if path.startswith("/standin/tasks/") and request.method == "DELETE":
             found = self.kill(path.rsplit("/", 1)[1])
             return web.Response(200 if found else 404, {"killed": found})

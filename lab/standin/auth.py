@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import html
 import json
@@ -155,6 +156,11 @@ class HttpAuthentication:
             return None
         return web.Response(401, "401 Unauthorized.", {"WWW-Authenticate": f'Basic realm="{realm}"'})
 
+    def principal(self, request: web.Request, endpoint: str) -> str | None:
+        """The principal a request authenticated as: only on an endpoint whose realm authenticates, as in
+        libprocess; None elsewhere (the authorizer then sees ANY)."""
+        return http_principal(request, self.credentials) if endpoint in self.realm_of else None
+
 
 def http_auth_error(daemon: str, flags: dict[str, Any], credentials: dict[str, str] | None) -> str | None:
     """Mesos' start-up refusal of HTTP authentication without credentials (readonly is checked first)."""
@@ -162,6 +168,12 @@ def http_auth_error(daemon: str, flags: dict[str, Any], credentials: dict[str, s
         if flags.get(f"authenticate_http_{kind}") and credentials is None:
             return f"No credentials provided for the default 'basic' HTTP authenticator for realm '{daemon}-{kind}'"
     return None
+
+
+def user_token(launch_token: str, user: str) -> str:
+    """The token to launch tasks as `user` on the agent whose launch token it is. The master derives it
+    and hands it only to a framework --acls allows to run tasks as that user; the agent checks it."""
+    return hmac.new(launch_token.encode(), f"run tasks as {user}".encode(), hashlib.sha256).hexdigest()
 
 
 def bearer_matches(request: web.Request, token: str) -> bool:

@@ -21,7 +21,9 @@ class FlagError(Exception):
 
 @dataclass(frozen=True)
 class Flag:
-    kind: str = "string"  # string | bool | int | path (kept as given, file:// stripped)
+    # string | bool | int | path (kept as given, file:// stripped) | json (kept as given: its reader
+    # fetches file:// itself, so that its errors name the value as Mesos' do)
+    kind: str = "string"
     default: Any = None
     required: bool = False
 
@@ -33,7 +35,7 @@ def _known(kind: str, *names: str) -> dict[str, Flag]:
 # The flags of mesos-master 1.11 that a site plausibly sets (src/master/flags.cpp).
 MASTER_FLAGS: dict[str, Flag] = {
     "port": Flag("int", 5050),
-    **_known("string", "zk", "ip", "hostname", "cluster", "log_dir", "logging_level", "work_dir", "acls",
+    **_known("string", "zk", "ip", "hostname", "cluster", "log_dir", "logging_level", "work_dir",
              "advertise_ip", "advertise_port", "webui_dir", "offer_timeout", "agent_ping_timeout",
              "agent_removal_rate_limit", "registry", "registry_fetch_timeout", "registry_store_timeout",
              "zk_session_timeout", "role_sorter", "framework_sorter", "roles", "weights", "authenticators",
@@ -41,6 +43,7 @@ MASTER_FLAGS: dict[str, Flag] = {
              "max_completed_frameworks", "max_completed_tasks_per_framework"),
     **_known("int", "quorum", "max_agent_ping_timeouts"),
     **_known("path", "credentials"),
+    **_known("json", "acls"),
     **_known("bool", "authenticate_frameworks", "authenticate_agents", "authenticate_http_readonly",
              "authenticate_http_readwrite", "hostname_lookup", "quiet", "registry_strict"),
 }  # fmt: skip
@@ -84,6 +87,8 @@ def _boolean(name: str, value: str) -> bool:
 def _value(name: str, flag: Flag, raw: str) -> Any:
     if flag.kind == "path":
         return raw.removeprefix("file://")
+    if flag.kind == "json":
+        return raw
     if raw.startswith("file://"):
         try:
             with open(raw[len("file://") :]) as source:

@@ -13,7 +13,9 @@ Authentication as Marathon's flags have it (auth.py): --http_credentials user:pa
 Basic on every path of every instance, /ping included, a non-leader checking before it forwards;
 a value not of that form is only logged, and Marathon runs open, as 1.11 does. With
 --mesos_authentication the registration carries the principal and secret; a master's refusal is
-logged once and retried, and without its offers nothing is launched.
+logged once and retried, and without its offers nothing is launched. So is a refusal of --acls
+(register_frameworks). The registration names the users the tasks run as; the master's answer holds
+a launch token per agent for each user it allows, and its TASK_ERROR message for each it refuses.
 """
 
 from __future__ import annotations
@@ -179,13 +181,15 @@ class MarathonServer(Elected):
                 "hostname": self.hostname,
                 "webui_url": f"http://{self.hostname}:{self.port}",
                 "tasks": scheduler.mesos_tasks(self.framework_id),
+                "users": scheduler.task_users(),
                 **({"principal": self.principal} if self.principal else {}),
             }
             headers = auth.basic(*self.mesos_credential) if self.mesos_credential else {}
             try:
                 answer = self.http.post(f"http://{address}/standin/frameworks", json=body, headers=headers, timeout=5)
-                if answer.status_code == 401:
-                    # Marathon's driver aborts ("Master refused authentication") and Marathon restarts; this retries.
+                if answer.status_code in (401, 403):
+                    # Marathon's driver aborts (a refused authentication, or the master's error for a registration
+                    # it does not authorize) and Marathon restarts; this retries.
                     self._refusals.refused(
                         f"mesos-master {address} refused the registration: {auth.refusal_message(answer)}"
                     )
@@ -196,7 +200,8 @@ class MarathonServer(Elected):
                 continue
             if self._refusals.accepted():
                 log.info("registered with mesos-master %s again", address)
-            for slave in answer.json()["slaves"]:
+            offer = answer.json()
+            for slave in offer["slaves"]:
                 scheduler.register_agent(
                     {
                         "id": slave["id"],
@@ -207,8 +212,10 @@ class MarathonServer(Elected):
                         "resources": slave["resources"],
                         "unavailability": slave.get("unavailability"),
                         "launch_token": slave.get("launch_token"),
+                        "user_tokens": slave.get("user_tokens"),
                     }
                 )
+            scheduler.refuse_users(offer.get("refused_users", {}))
             return
 
     # ----------------------------------------------------------------- HTTP

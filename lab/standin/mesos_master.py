@@ -25,6 +25,16 @@ READWRITE_ENDPOINTS), with libprocess' 401. A non-leader checks before it forwar
 
 Each agent registers with a launch token of its own; the master keeps it in memory and hands it
 to registered frameworks only, in their offers, never in an operator view (agent.py).
+
+Authorization as --acls has it (acls.py), where Mesos' master decides: a framework whose principal
+register_frameworks refuses for its roles is refused (Mesos' FrameworkErrorMessage; 403 on the
+stand-in's wire). Launches: a framework names the users its tasks run as when it registers, and
+gets, with each offer, a token per agent for each user run_tasks allows its principal
+(auth.user_token); for a user it refuses it gets Mesos' TASK_ERROR message instead, which its
+scheduler reports for every task it places (TASK_ID_PLACEHOLDER stands for the task's id). The
+agent runs a task only with the token of its user, and so only what the master authorized.
+POST /teardown removes a framework (its tasks killed, its re-registration refused) when
+teardown_frameworks allows the request's principal, and answers libprocess' 403 otherwise.
 """
 
 from __future__ import annotations
@@ -32,9 +42,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import urllib.parse
 from typing import Any
 
+import requests
+
 from . import MESOS_VERSION, auth, pages, web
+from .acls import Acls
 from .agent import described
 from .flags import flag_texts
 from .leadership import Elected
@@ -58,6 +72,8 @@ READWRITE_ENDPOINTS = {"/api/v1", "/maintenance/schedule", "/machine/down", "/ma
                        "/unreserve", "/create-volumes", "/destroy-volumes", "/weights", "/quota"}  # fmt: skip
 # The stand-in's registrations (libprocess messages in Mesos) and the flag that requires credentials.
 REGISTRATIONS = {"/standin/frameworks": "authenticate_frameworks", "/standin/agents": "authenticate_agents"}
+# Stands for the task's id in the TASK_ERROR message a framework is given for a user it may not run tasks as.
+TASK_ID_PLACEHOLDER = "{task_id}"
 MAINTENANCE_PATHS = {
     f"{prefix}{path}"
     for prefix in ("", "/master")
@@ -67,6 +83,10 @@ MAINTENANCE_PATHS = {
 
 class MaintenanceError(ValueError):
     """A maintenance call Mesos refuses (400, with its message as text)."""
+
+
+class RegistrationRefused(Exception):
+    """A framework the master will not subscribe: the message is the FrameworkErrorMessage Mesos sends."""
 
 
 def _machine(machine_id: dict) -> tuple[str, str]:
@@ -91,12 +111,15 @@ class MesosMaster(Elected):
         flags: dict[str, Any] | None = None,
         clock=time.time,
         credentials: dict[str, str] | None = None,
+        acls: Acls | None = None,
     ) -> None:
         super().__init__(store, hostname, ip, port, bind_ip)
         self.flags = flags or {}
         self.clock = clock
         # --credentials: principal -> secret, for registrations and HTTP Basic alike; None without the flag.
         self.credentials = credentials
+        # --acls; None without the flag: Mesos then authorizes nothing (everything is allowed).
+        self.acls = acls
         self.http_auth = auth.HttpAuthentication(
             "mesos-master", self.flags, credentials, {"readonly": READONLY_ENDPOINTS, "readwrite": READWRITE_ENDPOINTS}
         )
@@ -105,12 +128,15 @@ class MesosMaster(Elected):
         self.lock = threading.Lock()
         self.agents: dict[str, dict] = {}
         self.frameworks: dict[str, dict] = {}
+        # Torn down: their re-registration is refused. In memory, as Mesos keeps completed frameworks.
+        self.removed_frameworks: set[str] = set()
         self.started_at = clock()
 
     def on_elected(self) -> None:
         with self.lock:
             self.agents.clear()  # they re-register with the new leader within seconds
             self.frameworks.clear()
+            self.removed_frameworks.clear()
 
     def handle(self, request: web.Request) -> web.Response:
         path = request.path.rstrip("/") or "/"
@@ -144,11 +170,15 @@ class MesosMaster(Elected):
             return web.Response(200, raw=pages.mesos(self.state()).encode(), headers={"Content-Type": pages.HTML})
         if path in MAINTENANCE_PATHS:
             return self.maintenance(request, path)
+        if path == "/teardown":
+            return self.teardown(request, self.http_auth.principal(request, endpoint))
         try:
             if request.method == "POST" and path == "/standin/agents":
                 return web.Response(200, self.register_agent(web.parse_json(request)))
             if request.method == "POST" and path == "/standin/frameworks":
                 return web.Response(200, self.register_framework(web.parse_json(request), principal))
+        except RegistrationRefused as ex:
+            return web.Response(403, {"message": str(ex)})
         except (ValueError, KeyError, TypeError) as ex:
             return web.Response(400, {"message": f"bad registration: {ex}"})
         return web.Response(404, {"message": f"no such endpoint {request.method} {path}"})
@@ -373,8 +403,10 @@ class MesosMaster(Elected):
 
     def register_framework(self, info: dict, principal: str | None = None) -> dict:
         """A scheduler (re-)registers and reports its tasks; the answer is its offer: the active agents,
-        with the launch token of each (the one place a token leaves the master)."""
-        framework = {**info, "last_seen": self.clock()}
+        with the launch token of each (the one place a token leaves the master), and for each user its
+        tasks run as, a token to launch them on each agent, or the master's refusal (--acls)."""
+        # The users its tasks run as are asked for, not shown: Mesos' FrameworkInfo has its user only.
+        framework = {k: v for k, v in info.items() if k != "users"} | {"last_seen": self.clock()}
         if principal is not None:
             if info.get("principal") not in (None, principal):
                 raise ValueError(
@@ -383,20 +415,71 @@ class MesosMaster(Elected):
             framework["principal"] = principal
         elif not info.get("principal"):
             framework.pop("principal", None)  # Mesos shows FrameworkInfo.principal only when set
+        if info["id"] in self.removed_frameworks:
+            raise RegistrationRefused("Framework has been removed")
+        # Mesos authorizes against FrameworkInfo.principal, authenticated or not; without one, as ANY.
+        framework_principal = framework.get("principal")
+        roles = sorted(info.get("roles") or [info.get("role") or "*"])
+        if self.acls and not all(self.acls.allows("register_frameworks", framework_principal, r) for r in roles):
+            # Master::_subscribe, with ActionObject's wording and stout's stringify of a set.
+            raise RegistrationRefused(
+                f"Not authorized to register framework {info['id']} with roles {{ {', '.join(roles)} }}"
+            )
+        users = {user for user in [*info.get("users", []), info.get("user")] if user}
+        refused_users = {
+            # Master::accept's refusal of a LAUNCH, sent as TASK_ERROR (REASON_TASK_UNAUTHORIZED).
+            user: f"Principal '{framework_principal or ''}' no authorized to launch task {TASK_ID_PLACEHOLDER}"
+            f" of framework {info['id']} under user '{user}'"
+            for user in sorted(users)
+            if self.acls and not self.acls.allows("run_tasks", framework_principal, user)
+        }
         with self.lock:
             if info["id"] not in self.frameworks:
                 log.info("framework %s (%s) registered from %s", info["id"], info["name"], info.get("hostname"))
             self.frameworks[info["id"]] = framework
             tokens = {agent_id: agent.get("launch_token") for agent_id, agent in self.agents.items()}
         windows = self._maintenance()["schedule"]["windows"]
-        slaves = [
-            slave
-            | _unavailability(windows, slave["hostname"], slave["pid"].rsplit("@", 1)[1].rsplit(":", 1)[0])
-            | ({"launch_token": tokens[slave["id"]]} if tokens.get(slave["id"]) else {})
-            for slave in self.state()["slaves"]
-            if slave["active"]
-        ]
-        return {"framework_id": info["id"], "slaves": slaves}
+        slaves = []
+        for slave in self.state()["slaves"]:
+            if not slave["active"]:
+                continue
+            token = tokens.get(slave["id"])
+            user_tokens = {user: auth.user_token(token, user) for user in users - set(refused_users)} if token else {}
+            slaves.append(
+                slave
+                | _unavailability(windows, slave["hostname"], slave["pid"].rsplit("@", 1)[1].rsplit(":", 1)[0])
+                | ({"launch_token": token, "user_tokens": user_tokens} if token else {})
+            )
+        return {"framework_id": info["id"], "slaves": slaves, "refused_users": refused_users}
+
+    # ------------------------------------------------------------- teardown
+    def teardown(self, request: web.Request, principal: str | None) -> web.Response:
+        """POST /teardown frameworkId=<id>: Master::Http::teardown, its checks and answers in order."""
+        if request.method != "POST":
+            return web.Response(
+                405,
+                f"405 Method Not Allowed. Expecting one of {{ 'POST' }}, but received '{request.method}'.",
+                {"Allow": "POST"},
+            )
+        values = urllib.parse.parse_qs(request.body.decode(errors="replace"), keep_blank_values=True)
+        if "frameworkId" not in values:
+            return web.Response(400, "Missing 'frameworkId' query parameter in the request body")
+        framework_id = values["frameworkId"][-1]
+        with self.lock:
+            framework = self.frameworks.get(framework_id)
+        if framework is None:
+            return web.Response(400, "No framework found with specified ID")
+        # The object is the framework's principal; a framework without one is ANY.
+        if self.acls and not self.acls.allows("teardown_frameworks", principal, framework.get("principal")):
+            return web.Response(403, "403 Forbidden.")
+        with self.lock:
+            self.frameworks.pop(framework_id, None)
+            self.removed_frameworks.add(framework_id)
+            agents = {agent_id: dict(agent) for agent_id, agent in self.agents.items()}
+        log.info("framework %s torn down by %s", framework_id, principal or "an unauthenticated request")
+        # Mesos shuts the framework's executors down on its agents; the answer does not wait for them.
+        threading.Thread(target=_kill_tasks, args=(framework.get("tasks", []), agents), daemon=True).start()
+        return web.Response(200, None)
 
     def state(self) -> dict:
         """The fields of Mesos' /master/state that our tools read."""
@@ -449,6 +532,22 @@ class MesosMaster(Elected):
             "slaves": slaves,
             "frameworks": frameworks,
         }
+
+
+def _kill_tasks(tasks: list[dict], agents: dict[str, dict]) -> None:
+    """Kill a removed framework's tasks on their agents, with each agent's launch token."""
+    for task in tasks:
+        agent = agents.get(task["slave_id"])
+        if agent is None or not agent.get("launch_token"):
+            continue
+        try:
+            requests.delete(
+                f"http://{agent['ip']}:{agent['port']}/standin/tasks/{task['id']}",
+                headers={"Authorization": f"Bearer {agent['launch_token']}"},
+                timeout=60,
+            )
+        except requests.RequestException as ex:
+            log.warning("killing task %s of a removed framework on %s failed: %s", task["id"], agent["hostname"], ex)
 
 
 def _unavailability(windows: list[dict], hostname: str, ip: str) -> dict:

@@ -4,8 +4,11 @@ Everything it knows lives in the store (apps, app versions, deployments, tasks, 
 restarted or newly elected leader carries on where the last one stopped; only health results
 are in memory, rebuilt by the next checks, as in Marathon. Agents are driven over their private
 JSON API (agent.py), with the launch token each one's offer carries; tokens are kept in memory only,
-never in the store, and a new leader has them again with its first offers. One lock guards the
-state; agent and health-check I/O runs in a thread pool outside it.
+never in the store, and a new leader has them again with its first offers. A task runs as its app's
+`user`, else --mesos_user, and is launched with the offer's token for that user; for a user the
+master refuses (--acls), Marathon hears TASK_ERROR from the master with its message, and so does
+this scheduler, for every task it places. One lock guards the state; agent and health-check I/O
+runs in a thread pool outside it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import requests
 from . import groups, shapes, validation
 from .agent import described
 from .events import EventBus
+from .mesos_master import TASK_ID_PLACEHOLDER
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -96,7 +100,8 @@ class Scheduler:
         self.store = store
         # Where Marathon's events go: the leader's /v2/events subscribers.
         self.events = events or EventBus()
-        # --mesos_user: agents run every task as this user, and fail tasks of a user they lack.
+        # --mesos_user: agents run a task of an app without a user as this one, and fail tasks of a user
+        # they lack.
         self.user = user
         self.clock = clock
         # Marathon's maintenance mode: --draining_seconds, or None when disabled.
@@ -110,8 +115,11 @@ class Scheduler:
         # Groups created through /v2/groups: their dependencies, and existence while empty.
         self.groups: dict[str, dict] = {}
         self.agents: dict[str, dict] = {}
-        # agent id -> the launch token of its latest offer (agent.py).
+        # agent id -> the launch token of its latest offer (agent.py), and its tokens to launch tasks per user.
         self.launch_tokens: dict[str, str] = {}
+        self.user_tokens: dict[str, dict[str, str]] = {}
+        # user -> the master's TASK_ERROR message for a task as that user (TASK_ID_PLACEHOLDER for its id).
+        self.refused_users: dict[str, str] = {}
         self.health: dict[str, list[dict | None]] = {}
         self.next_check: dict[tuple[str, int], float] = {}
         self.checking: set[tuple[str, int]] = set()
@@ -253,7 +261,18 @@ class Scheduler:
             self.agents[agent["id"]] = agent
             if info.get("launch_token"):
                 self.launch_tokens[agent["id"]] = info["launch_token"]
+                self.user_tokens[agent["id"]] = dict(info.get("user_tokens") or {})
             return {"id": agent["id"], "registered": True}
+
+    def task_users(self) -> list[str]:
+        """The users this scheduler's tasks run as, for which it asks the master with each registration."""
+        with self.lock:
+            return sorted({self.user} | {app.get("user") or self.user for app in self.apps.values()})
+
+    def refuse_users(self, refusals: dict[str, str]) -> None:
+        """The master's answer: user -> its message for tasks as that user (run_tasks refuses them)."""
+        with self.lock:
+            self.refused_users = dict(refusals)
 
     def _agent_url(self, agent: dict, path: str) -> str:
         return f"http://{agent['ip']}:{agent['port']}{path}"
@@ -344,8 +363,9 @@ class Scheduler:
     def app_tasks(self, app_id: str) -> list[dict]:
         return [t for t in self.tasks.values() if t["appId"] == app_id]
 
-    def _task_ended(self, task: dict, state: str, message: str) -> None:
-        """A task failed or vanished: forget it, remember the failure, back off relaunches."""
+    def _task_ended(self, task: dict, state: str, message: str, on_agent: bool = True) -> None:
+        """A task failed or vanished: forget it, remember the failure, back off relaunches. Not on_agent:
+        it never reached its agent, so there is nothing to kill there."""
         app = self.apps.get(task["appId"])
         self.last_failure[task["appId"]] = {
             "appId": task["appId"],
@@ -361,7 +381,7 @@ class Scheduler:
         if app is not None:
             self._back_off(app)
         agent = self.agents.get(task["slaveId"])
-        if agent and agent["active"]:
+        if on_agent and agent and agent["active"]:
             self.pool.submit(self._kill_on_agent, agent, task["id"])
         self._status_event(task, state, message)
         task.pop("_killing", None)  # ended as `state`, not as killed
@@ -500,11 +520,17 @@ class Scheduler:
         return "duration" in window and now > start + window["duration"].get("nanoseconds", 0) / 1e9
 
     def launch(self, app: dict) -> bool:
-        """Start one task of the app's current version; False when no agent can take it."""
+        """Start one task of the app's current version; False when no agent can take it, or the master
+        refuses it."""
         placement = self.place(app)
         if placement is None:
             return False
         agent, ports = placement
+        # Marathon sets the app's user on the task's CommandInfo; Mesos falls back to the framework's.
+        user = app.get("user") or self.user
+        refusal = self.refused_users.get(user)
+        if refusal is None and user not in self.user_tokens.get(agent["id"], {}):
+            return False  # asked for with the next registration: the master's next offer answers
         task_id = f"{app['id'].strip('/').replace('/', '_')}.{uuid.uuid4()}"
         task = {
             "id": task_id,
@@ -523,7 +549,12 @@ class Scheduler:
             "_cpus": app["cpus"],
             "_mem": app["mem"],
             "_agentIp": agent["ip"],
+            "_user": user,
         }
+        if refusal is not None:
+            # The master's answer to the launch (Mesos: TASK_ERROR, REASON_TASK_UNAUTHORIZED); backed off.
+            self._task_ended(task, "TASK_ERROR", refusal.replace(TASK_ID_PLACEHOLDER, task_id), on_agent=False)
+            return False
         # Recorded before the agent hears of it, so its container is never an orphan.
         self._save_task(task)
         self._status_event(task, "TASK_STAGING")
@@ -581,14 +612,14 @@ class Scheduler:
             "cpus": app["cpus"],
             "mem": app["mem"],
             "killGracePeriodSeconds": app.get("taskKillGracePeriodSeconds") or 3,
-            "user": self.user,
+            "user": task["_user"],
         }
 
     def _launch_on_agent(self, agent: dict, task_id: str, spec: dict) -> None:
         try:
-            answer = self.http.post(
-                self._agent_url(agent, "/standin/tasks"), json=spec, headers=self._agent_headers(agent), timeout=300
-            )
+            token = self.user_tokens.get(agent["id"], {}).get(spec["user"], "")
+            headers = {"Authorization": f"Bearer {token}"}
+            answer = self.http.post(self._agent_url(agent, "/standin/tasks"), json=spec, headers=headers, timeout=300)
             message = "" if answer.ok else answer.text
         except requests.RequestException as ex:
             answer, message = None, str(ex)

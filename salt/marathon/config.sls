@@ -16,6 +16,9 @@
 {%- if ':' in marathon.http_user or not marathon.http_user or ':' in marathon.http_password %}
 {{ raise('marathon:http_user must be non-empty and neither it nor marathon:http_password may contain ":" (Marathon would run without authentication)') }}
 {%- endif %}
+{#- Agents run each task as mesos_user, the task user of the mesos formula (the masters' ACLs
+    allow no other). The package's own /etc/default/marathon sets root, and this formula replaces
+    that file: without the flag Marathon registers as `marathon`, and every task is refused. #}
 {%- set flags = salt['slsutil.merge']({
       'master': marathon.master,
       'zk': marathon.zk,
@@ -24,6 +27,7 @@
       'mesos_authentication': true,
       'mesos_authentication_principal': mesos.framework_principal,
       'mesos_authentication_secret_file': marathon.mesos_secret_file,
+      'mesos_user': mesos.task_user,
     }, marathon.flags, strategy='recurse') %}
 include:
   - .package

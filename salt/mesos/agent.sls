@@ -25,6 +25,7 @@ include:
   - .package
   - .zk
   - .secrets
+  - .task_user
 {{ flag_files('agent', mesos.agent.conf_dir, flags) }}
 
 {#- The agent registers with its principal, and accepts the same one on its own endpoints

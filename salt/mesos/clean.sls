@@ -18,6 +18,7 @@ mesos-config-removed:
   file.absent:
     - names:
       - {{ mesos.zk_file }}
+      - {{ mesos.acls_file }}
       - {{ mesos.secrets_dir }}
       - {{ mesos.master.conf_dir }}
       - {{ mesos.agent.conf_dir }}

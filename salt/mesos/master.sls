@@ -11,11 +11,33 @@
 {%- for principal, secret in mesos.credentials | dictsort %}
 {%-   do credentials.append({'principal': principal, 'secret': secret}) %}
 {%- endfor %}
+{#- What each principal may do (Mesos' local authorizer: for an action, the first rule matching
+    the principal and the object decides). The framework principal registers in any role and runs
+    tasks as the task user only; the operator principal alone tears frameworks down; any other
+    principal is refused all three. Every other action is left permissive: HTTP authentication
+    already asks a principal of --credentials at every endpoint, and Marathon, the agents and the
+    runners are all the principals there are. #}
+{%- set acls = {
+      'permissive': true,
+      'register_frameworks': [
+        {'principals': {'values': [mesos.framework_principal]}, 'roles': {'type': 'ANY'}},
+        {'principals': {'type': 'ANY'}, 'roles': {'type': 'NONE'}},
+      ],
+      'run_tasks': [
+        {'principals': {'values': [mesos.framework_principal]}, 'users': {'values': [mesos.task_user]}},
+        {'principals': {'type': 'ANY'}, 'users': {'type': 'NONE'}},
+      ],
+      'teardown_frameworks': [
+        {'principals': {'values': [mesos.operator_principal]}, 'framework_principals': {'type': 'ANY'}},
+        {'principals': {'type': 'ANY'}, 'framework_principals': {'type': 'NONE'}},
+      ],
+    } %}
 {#- The masters elect their leader in ZooKeeper, at the URL with their digest (file:// is read
     and trimmed, and keeps the password off the command line). #}
 {%- set flags = salt['slsutil.merge']({
       'zk': 'file://' ~ mesos.secrets_dir ~ '/zk',
       'credentials': mesos.secrets_dir ~ '/credentials.json',
+      'acls': 'file://' ~ mesos.acls_file,
       'quorum': masters | length // 2 + 1,
       'ip': this_node.ip,
       'hostname': this_node.fqdn,
@@ -45,6 +67,15 @@ mesos-master-credentials-file-managed:
     - show_changes: false
     - require:
       - file: mesos-secrets-dir-managed
+
+mesos-master-acls-file-managed:
+  file.managed:
+    - name: {{ mesos.acls_file }}
+    - contents: {{ acls | json | json }}
+    - mode: "0644"
+    - makedirs: true
+    - require:
+      - sls: mesos.package
 {%- for defaults_file in mesos.defaults_files %}
 
 mesos-master-defaults-{{ defaults_file | replace('/etc/default/', '') }}-absent:
@@ -64,6 +95,7 @@ mesos-master-service-running:
       - file: mesos-master-defaults-*
       - file: mesos-master-zk-url-file-managed
       - file: mesos-master-credentials-file-managed
+      - file: mesos-master-acls-file-managed
 {%- if 'mesos-agent' not in this_node.roles %}
 
 {#- One package holds both daemons; a master runs no agent, whoever enabled it. #}

@@ -377,10 +377,68 @@ def test_agents_run_without_systemd_support_on_cgroup_v2(rendered, node_id):
     assert state["contents"] == "false"
 
 
-def test_marathon_runs_tasks_as_root_and_binds_libprocess_to_the_node_ip(rendered):
+def test_marathon_runs_tasks_as_the_agents_task_user_and_binds_libprocess_to_the_node_ip(rendered):
     defaults = rendered["mm3"].file_content("marathon-env-file-managed").splitlines()
-    assert "MARATHON_MESOS_USER=root" in defaults
+    task_user = rendered["ms2"].state("mesos-task-user-present")["name"]
+    assert task_user == "platform-task"
+    assert f"MARATHON_MESOS_USER={task_user}" in defaults
     assert "LIBPROCESS_IP=192.168.33.13" in defaults
+
+
+@pytest.mark.parametrize("node_id", NODE_IDS)
+def test_the_task_user_is_a_system_user_of_the_mesos_agents_only(rendered, node_id):
+    node = rendered[node_id]
+    on_agent = "mesos-agent" in PLATFORM["nodes"][node_id]["roles"]
+    task_user_states = {"mesos-task-user-present", "mesos-task-group-present"}
+    assert task_user_states & set(node.highstate) == (task_user_states if on_agent else set())
+    if on_agent:
+        user = node.state("mesos-task-user-present")
+        assert {k: user.get(k) for k in ("name", "gid", "system", "shell", "createhome", "uid")} == {
+            "name": "platform-task",
+            "gid": "platform-task",
+            "system": True,
+            "shell": "/usr/sbin/nologin",
+            "createhome": False,
+            "uid": None,  # no fixed uid: 1000 is often a person's
+        }
+        assert node.state("mesos-task-group-present")["system"] is True
+
+
+def test_the_mesos_masters_acls_let_the_framework_run_tasks_as_the_task_user_and_the_operator_tear_down(rendered):
+    master = rendered["mm1"]
+    assert master.file_content("mesos-master-flag-acls-file-managed") == "file:///etc/mesos/acls.json"
+    acls_file = master.state("mesos-master-acls-file-managed")
+    assert (acls_file["name"], acls_file["mode"]) == ("/etc/mesos/acls.json", "0644")
+    # Mesos' ACLs message (include/mesos/authorizer/acls.proto): the first matching rule decides.
+    assert json.loads(master.file_content("mesos-master-acls-file-managed")) == {
+        "permissive": True,
+        "register_frameworks": [
+            {"principals": {"values": ["marathon"]}, "roles": {"type": "ANY"}},
+            {"principals": {"type": "ANY"}, "roles": {"type": "NONE"}},
+        ],
+        "run_tasks": [
+            {"principals": {"values": ["marathon"]}, "users": {"values": ["platform-task"]}},
+            {"principals": {"type": "ANY"}, "users": {"type": "NONE"}},
+        ],
+        "teardown_frameworks": [
+            {"principals": {"values": ["operator"]}, "framework_principals": {"type": "ANY"}},
+            {"principals": {"type": "ANY"}, "framework_principals": {"type": "NONE"}},
+        ],
+    }
+    assert {"file": "mesos-master-acls-file-managed"} in master.state("mesos-master-service-running")["watch"]
+    assert "mesos-master-acls-file-managed" not in rendered["ms1"].highstate
+
+
+def test_one_pillar_key_names_the_task_user_everywhere_and_marathon_may_still_override_its_flag():
+    site = PRODUCTION_SITE_PILLAR + "  task_user: apps\n"
+    master = render_node("mm1", site_pillar=site, cleans=True)
+    assert "MARATHON_MESOS_USER=apps" in master.file_content("marathon-env-file-managed").splitlines()
+    run_tasks = json.loads(master.file_content("mesos-master-acls-file-managed"))["run_tasks"]
+    assert run_tasks[0]["users"] == {"values": ["apps"]}
+    assert "file_|-mesos-config-removed_|-/etc/mesos/acls.json_|-absent" in master.cleans["mesos.clean"]
+    assert render_node("ms4", site_pillar=site).state("mesos-task-user-present")["name"] == "apps"
+    overridden = render_node("mm3", site_pillar=PRODUCTION_SITE_PILLAR + "marathon:\n  flags:\n    mesos_user: batch\n")
+    assert "MARATHON_MESOS_USER=batch" in overridden.file_content("marathon-env-file-managed").splitlines()
 
 
 def test_nfs_clients_start_their_agent_only_with_the_shared_storage_mounted(rendered):

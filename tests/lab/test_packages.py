@@ -130,29 +130,40 @@ def test_marathon_bound_to_loopback_never_registers_with_mesos(marathons_restore
         requests.delete(f"{marathon}/v2/apps{app['id']}?force=true", auth=marathon_auth(), timeout=10)
 
 
-def test_a_mesos_user_the_agents_lack_fails_every_task(marathons_restored):
-    """Without MARATHON_MESOS_USER, Marathon runs tasks as the user it runs as: `marathon`, which no agent has."""
-    restart_marathons_with("sed -i '/^MARATHON_MESOS_USER=/d'")
+@pytest.mark.parametrize(
+    ("edit", "user"),
+    [
+        # Without MARATHON_MESOS_USER, Marathon runs tasks as the user it runs as: `marathon`.
+        ("sed -i '/^MARATHON_MESOS_USER=/d'", "marathon"),
+        ("sed -i 's/^MARATHON_MESOS_USER=.*/MARATHON_MESOS_USER=root/'", "root"),
+    ],
+    ids=["marathon", "root"],
+)
+def test_a_mesos_user_the_acls_refuse_fails_every_task_at_the_master(marathons_restored, edit, user):
+    """The masters' run_tasks ACL lets the framework principal run tasks as the task user only: a task
+    as any other user is refused by the leading master (TASK_ERROR), before any agent sees it."""
+    restart_marathons_with(edit)
     marathon = f"http://{PLATFORM['nodes']['mm1']['ip']}:8080"
     wait_for(lambda: requests.get(f"{marathon}/v2/apps", auth=marathon_auth(), timeout=5).status_code == 200, 60)
     image = f"{REGISTRY['pull']}/platform/base:bookworm"
-    app = {"id": f"/lab-user-{int(time.time())}", "cmd": "sleep 600", "cpus": 0.01, "mem": 8, "instances": 1,
+    app = {"id": f"/lab-user-{user}-{int(time.time())}", "cmd": "sleep 600", "cpus": 0.01, "mem": 8, "instances": 1,
            "container": {"type": "DOCKER", "docker": {"image": image}}}  # fmt: skip
     assert requests.post(f"{marathon}/v2/apps", json=app, auth=marathon_auth(), timeout=10).status_code == 201
     try:
 
-        def failure() -> str:
-            body = requests.get(f"{marathon}/v2/apps{app['id']}", auth=marathon_auth(), timeout=5).json()["app"]
-            return (body.get("lastTaskFailure") or {}).get("message", "")
+        def app_state() -> dict:
+            return requests.get(f"{marathon}/v2/apps{app['id']}", auth=marathon_auth(), timeout=5).json()["app"]
 
-        wait_for(failure, 60)
-        assert "Failed to get user information for 'marathon'" in failure()
-        assert (
-            requests.get(f"{marathon}/v2/apps{app['id']}", auth=marathon_auth(), timeout=5).json()["app"][
-                "tasksRunning"
-            ]
-            == 0
-        )
+        wait_for(lambda: app_state().get("lastTaskFailure"), 60)
+        body = app_state()
+        failure = body["lastTaskFailure"]
+        assert failure["state"] == "TASK_ERROR", failure
+        framework_id = (registered_framework() or {}).get("id")
+        assert failure["message"] == (
+            f"Principal 'marathon' no authorized to launch task {failure['taskId']} of framework {framework_id}"
+            f" under user '{user}'"
+        ), failure
+        assert body["tasksRunning"] == 0
     finally:
         requests.delete(f"{marathon}/v2/apps{app['id']}?force=true", auth=marathon_auth(), timeout=10)
 

@@ -63,6 +63,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Daemons(list):
+    def add(self, daemon):
+        self.append(daemon)
+        return daemon
+
+
+@pytest.fixture
+def daemons() -> Iterator[Daemons]:
+    """What a test starts, stopped at its end however it ends (a server left running keeps pytest from exiting)."""
+    started = Daemons()
+    yield started
+    for daemon in reversed(started):
+        if hasattr(daemon, "stop"):
+            daemon.stop()
+        else:
+            daemon.close()  # a store or a master detector
+
+
 class MarathonClient:
     """requests against one Marathon's HTTP port."""
 

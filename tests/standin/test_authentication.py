@@ -62,24 +62,6 @@ def logged(name: str) -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
-class Daemons(list):
-    def add(self, daemon):
-        self.append(daemon)
-        return daemon
-
-
-@pytest.fixture
-def daemons() -> Iterator[Daemons]:
-    """What a test starts, stopped at its end however it ends (a server left running keeps pytest from exiting)."""
-    started = Daemons()
-    yield started
-    for daemon in reversed(started):
-        if hasattr(daemon, "stop"):
-            daemon.stop()
-        else:
-            daemon.close()  # a store or a master detector
-
-
 class Following(MemoryStore):
     """The store of a non-leader: another daemon leads."""
 
@@ -94,10 +76,10 @@ class Following(MemoryStore):
         return False
 
 
-def start_master(flags: dict, credentials: dict | None = CREDENTIALS, store=None) -> MesosMaster:
+def start_master(flags: dict, credentials: dict | None = CREDENTIALS, store=None, acls=None) -> MesosMaster:
     return MesosMaster(
         store or MemoryStore(), hostname="mm-auth.localdomain", ip="127.0.0.1", port=free_port(),
-        flags=flags, credentials=credentials,
+        flags=flags, credentials=credentials, acls=acls,
     ).start()  # fmt: skip
 
 
