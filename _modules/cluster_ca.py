@@ -69,7 +69,8 @@ def trusted() -> str:
         salt-call cluster_ca.trusted
     """
     pem = published()
-    pin = __salt__["pillar.get"]("ca:key_pin", "")
+    # __pillar__, not pillar.get: Salt 3008 masks what pillar.get returns outside a template.
+    pin = (__pillar__.get("ca") or {}).get("key_pin", "")
     if not pem or not pin:
         return ""
     found = key_pin(pem)

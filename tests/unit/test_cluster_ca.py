@@ -72,10 +72,10 @@ def _node(monkeypatch, published: str, pin: str) -> None:
             "topology.ca_node": lambda: "registry",
             "topology.settings": lambda name: {"mine_key": "platform_ca_pem"},
             "mine.get": mine_get,
-            "pillar.get": lambda key, default: pin if key == "ca:key_pin" else default,
         },
         raising=False,
-    )  # fmt: skip
+    )
+    monkeypatch.setattr(cluster_ca, "__pillar__", {"ca": {"key_pin": pin}} if pin else {}, raising=False)
 
 
 def test_a_node_trusts_the_published_ca_only_with_the_pinned_key(keys, monkeypatch):
