@@ -89,7 +89,8 @@ def rows(count: int) -> list[tuple[str, float, float]]:
 
 def converge_rows() -> list[tuple[str, int, float, int, float]]:
     """Per node: states, their seconds, and how many of them (and their seconds) are access control."""
-    returns = salt("-L", ",".join(CONVERGE_NODES), "state.apply", "test=True", timeout=900)
+    # queue=True: a scheduled drift check may be running on a node.
+    returns = salt("-t", "600", "-L", ",".join(CONVERGE_NODES), "state.apply", "test=True", "queue=True", timeout=900)
     table = []
     for node in CONVERGE_NODES:
         chunks = returns.get(node)
