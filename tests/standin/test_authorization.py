@@ -8,13 +8,10 @@ Daemons run as threads on loopback with an engine that has no containers (no Doc
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import requests
 from standin import acls, web
-from standin import agent as agent_module
-from standin import marathon_server as marathon_module
 from standin.__main__ import main
 from standin.auth import user_token
 
@@ -25,6 +22,7 @@ from .test_authentication import (
     REGISTRATION_FLAGS,
     call,
     frameworks,
+    quick_registrations,  # noqa: F401  (autouse: agents and Marathon re-register every 0.2 s)
     registered_agents,
     start_agent,
     start_marathon,
@@ -49,14 +47,6 @@ PLATFORM_ACLS = {
     ],
 }
 ACLS = acls.parse(json.dumps(PLATFORM_ACLS))
-
-
-@pytest.fixture(autouse=True, scope="module")
-def quick_registrations() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(agent_module, "REGISTER_SECONDS", 0.2)
-        patch.setattr(marathon_module, "REGISTER_SECONDS", 0.2)
-        yield
 
 
 def registration(framework_id: str, user: str = TASK_USER, **fields) -> dict:
