@@ -213,7 +213,7 @@ def test_secret_bearing_files_show_no_diff(rendered):
 
 
 def test_a_node_renders_only_the_secrets_its_roles_use(rendered):
-    ms3 = rendered["ms3"].loaders.modules.pillar.items(unmask=True)
+    ms3 = rendered["ms3"].pillar
     assert ms3["consul"]["encrypt"] == SITE_SECRETS["consul_gossip_key"]["value"]
     assert "auth_pass" not in ms3["keepalived"]
     # Its own environment's app secret, as a file for its instances; not test's.
