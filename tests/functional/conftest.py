@@ -5,7 +5,9 @@ pillar (no daemons, nothing applied). The node's id and interface are set as on 
 
 from __future__ import annotations
 
+import atexit
 import pathlib
+import shutil
 import tempfile
 from unittest import mock
 
@@ -76,6 +78,7 @@ class _Renderer:
 
     def __init__(self):
         self.root = pathlib.Path(tempfile.mkdtemp(prefix="fn-"))
+        atexit.register(shutil.rmtree, self.root, ignore_errors=True)
         (self.root / "site").mkdir()
         opts = salt.config.minion_config(None)
         opts.update(
