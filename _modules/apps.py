@@ -197,6 +197,54 @@ def definition(
     }
 
 
+def confinement_problems(definition: dict, env: str, pillar: dict | None = None) -> list[str]:
+    """
+    Why ``definition`` (a full Marathon app) may not run as the app of ``env``; empty when it
+    is confined as :func:`definition` confines it: not privileged, bridged, every hardening
+    option of ``docker run`` and no other, constrained to the env's agents, and host paths
+    only the env's data directory (read-write) and its secret directory (read-only). The app
+    runner checks every definition it submits, so a changed module or a stored definition
+    cannot widen what a task may reach.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call apps.confinement_problems "$(salt-call --out=json apps.definition test 1.0.0 2)" test
+    """
+    pillar = _pillar(pillar)
+    app = settings(pillar)
+    nfs = __salt__["topology.settings"]("nfs", pillar)
+    allowed = {f"{nfs['export']}/{nfs['db_dir']}": "RW", f"{app['secret_dir']}/{env}": "RO"}
+    container = definition.get("container") or {}
+    docker = container.get("docker") or {}
+    problems = []
+    if docker.get("privileged"):
+        problems.append("container.docker.privileged is true: app tasks never run privileged")
+    modes = [network.get("mode") for network in definition.get("networks") or []]
+    if modes != ["container/bridge"]:
+        problems.append(f"networks are {modes}: app tasks run on the bridge only ([container/bridge])")
+    parameters = [(p.get("key"), p.get("value")) for p in docker.get("parameters") or []]
+    extra = [f"--{key}={value}" for key, value in parameters if (key, value) not in TASK_HARDENING]
+    missing = [f"--{key}={value}" for key, value in TASK_HARDENING if (key, value) not in parameters]
+    if extra:
+        problems.append(f"docker parameters {', '.join(extra)} are not allowed (only the hardening options)")
+    if missing:
+        problems.append(f"docker parameters lack {', '.join(missing)}")
+    for volume in container.get("volumes") or []:
+        host_path, mode = volume.get("hostPath"), volume.get("mode", "RW")
+        if host_path not in allowed:
+            problems.append(
+                f"volume {volume.get('containerPath')} binds {host_path or 'no host path'}: "
+                f"only {' and '.join(sorted(allowed))} may be bound for {env}"
+            )
+        elif mode != allowed[host_path]:
+            problems.append(f"volume {host_path} is {mode}: it must be {allowed[host_path]}")
+    if ["env", "CLUSTER", env] not in [list(c) for c in definition.get("constraints") or []]:
+        problems.append(f"constraints lack [env, CLUSTER, {env}]: the app runs only on its environment's agents")
+    return problems
+
+
 class _PinnedAddress(requests.adapters.HTTPAdapter):
     """
     Connects to ``address`` whatever host a URL names; that host stays the TLS name (SNI and

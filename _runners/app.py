@@ -365,6 +365,10 @@ def _roll_out(
 ) -> str | None:
     """PUT ``body``, follow its deployment, check it is served; why it failed (None when it did not)."""
     app_id = _cmd("apps.app_id", env)
+    if "container" in body:
+        problems = _cmd("apps.confinement_problems", body, env, pillar=pillar)
+        if problems:
+            raise Refused(f"{app_id} would not be confined; nothing was submitted:\n  " + "\n  ".join(problems))
     reply = _put(app_id, body, pillar, deadline)
     _progress(f"{app_id}: deployment {reply.get('deploymentId')} started (Marathon version {reply.get('version')})")
     why = _follow(app_id, reply["deploymentId"], pillar, deadline)

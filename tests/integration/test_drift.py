@@ -86,10 +86,8 @@ def test_a_changed_file_stopped_service_and_removed_package_are_named_on_their_n
     converge = drift(drift_platform, "fix=True")
     assert converge.returncode == 0, converge.data["summary"]
     assert package_installed() and service_running()
-
-    ret = drift(drift_platform)
-    assert ret.returncode == 0, ret.data["summary"]
-    assert statuses(ret) == dict.fromkeys(NODES, "clean")
+    # That a converged platform checks clean is asserted once, after the fix below (a drift
+    # run costs tens of seconds here).
 
     config = work_dir / "drift-a1.conf"
     managed = config.read_text()

@@ -364,3 +364,19 @@ def test_a_registry_that_refuses_the_builder_is_named_and_nothing_is_deployed(ma
     assert result["retcode"] == 1
     assert "could not ask the registry through registry: the registry refused this node's user" in result["comment"]
     assert marathon.puts == []
+
+
+def test_a_definition_that_is_not_confined_is_refused_and_nothing_is_submitted(marathon, monkeypatch):
+    confined = apps.definition
+
+    def privileged(*args, **kwargs):
+        app = confined(*args, **kwargs)
+        app["container"]["docker"]["privileged"] = True
+        return app
+
+    monkeypatch.setattr(apps, "definition", privileged)
+    result = app_runner.deploy(env="test", version="1.0.0")
+    assert result["retcode"] == 1
+    assert "/app-test would not be confined; nothing was submitted" in result["comment"]
+    assert "privileged is true" in result["comment"]
+    assert marathon.puts == []

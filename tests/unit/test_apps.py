@@ -128,3 +128,41 @@ def test_validate_app_rejects_a_broken_definition_so_the_check_above_can_fail(tm
     path.write_text(json.dumps(app))
     verdict = subprocess.run([sys.executable, str(VALIDATE_APP), str(path), "--marathon", "1.5"], capture_output=True)
     assert verdict.returncode == 1
+
+
+@pytest.mark.parametrize("env", ["test", "production"])
+def test_the_definition_of_each_environment_is_confined(env):
+    assert apps.confinement_problems(apps.definition(env, "1.0.0", 2), env) == []
+
+
+def _widened(change):
+    app = apps.definition("test", "1.0.0", 2)
+    change(app)
+    return apps.confinement_problems(app, "test")
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda app: app["container"]["docker"].update(privileged=True), "privileged is true"),
+        (lambda app: app.update(networks=[{"mode": "host"}]), "networks are ['host']"),
+        (
+            lambda app: app["container"]["docker"]["parameters"].append({"key": "cap-add", "value": "SYS_ADMIN"}),
+            "docker parameters --cap-add=SYS_ADMIN are not allowed",
+        ),
+        (lambda app: app["container"]["docker"]["parameters"].pop(1), "docker parameters lack --read-only=true"),
+        (
+            lambda app: app["container"]["volumes"].append({"containerPath": "/host", "hostPath": "/", "mode": "RW"}),
+            "volume /host binds /: only /data/db and /etc/platform-app/test may be bound for test",
+        ),
+        (
+            lambda app: app["container"]["volumes"][1].update(hostPath="/etc/platform-app/production"),
+            "binds /etc/platform-app/production",
+        ),
+        (lambda app: app["container"]["volumes"][1].update(mode="RW"), "volume /etc/platform-app/test is RW"),
+        (lambda app: app.update(constraints=[]), "constraints lack [env, CLUSTER, test]"),
+    ],
+)
+def test_a_widened_definition_is_named_for_what_it_widens(change, problem):
+    problems = _widened(change)
+    assert len(problems) == 1 and problem in problems[0], problems
