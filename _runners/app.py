@@ -488,7 +488,8 @@ def _deploy(
     previous_version = _cmd("apps.version_of", current) if current else None
     deadline = time.monotonic() + timeout
     try:
-        if _same_app(current, wanted):
+        # An app changed by hand past its confinement (e.g. made privileged) is never "the same".
+        if _same_app(current, wanted) and not _cmd("apps.confinement_problems", current, env, pillar=pillar):
             _progress(f"{app_id} already runs app:{version} x{count}: checking it is served")
             served, detail = _served(env, version, count, pillar, deadline, app_id)
             why = None if served else detail

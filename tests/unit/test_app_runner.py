@@ -380,3 +380,11 @@ def test_a_definition_that_is_not_confined_is_refused_and_nothing_is_submitted(m
     assert "/app-test would not be confined; nothing was submitted" in result["comment"]
     assert "privileged is true" in result["comment"]
     assert marathon.puts == []
+
+
+def test_an_app_made_privileged_by_hand_is_redeployed_confined(marathon):
+    assert app_runner.deploy(env="test", version="1.0.0")["retcode"] == 0
+    marathon.apps["/app-test"]["container"]["docker"]["privileged"] = True  # a curl with the runner's password
+    assert app_runner.deploy(env="test", version="1.0.0")["retcode"] == 0
+    assert len(marathon.puts) == 2
+    assert not marathon.apps["/app-test"]["container"]["docker"].get("privileged")
