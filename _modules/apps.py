@@ -224,6 +224,9 @@ def confinement_problems(definition: dict, env: str, pillar: dict | None = None)
     modes = [network.get("mode") for network in definition.get("networks") or []]
     if modes != ["container/bridge"]:
         problems.append(f"networks are {modes}: app tasks run on the bridge only ([container/bridge])")
+    if docker.get("network") not in (None, "BRIDGE"):
+        # The field `networks` replaced; an older client may still send it.
+        problems.append(f"container.docker.network is {docker['network']}: app tasks run on the bridge only")
     parameters = [(p.get("key"), p.get("value")) for p in docker.get("parameters") or []]
     extra = [f"--{key}={value}" for key, value in parameters if (key, value) not in TASK_HARDENING]
     missing = [f"--{key}={value}" for key, value in TASK_HARDENING if (key, value) not in parameters]

@@ -146,6 +146,7 @@ def _widened(change):
     [
         (lambda app: app["container"]["docker"].update(privileged=True), "privileged is true"),
         (lambda app: app.update(networks=[{"mode": "host"}]), "networks are ['host']"),
+        (lambda app: app["container"]["docker"].update(network="HOST"), "container.docker.network is HOST"),
         (
             lambda app: app["container"]["docker"]["parameters"].append({"key": "cap-add", "value": "SYS_ADMIN"}),
             "docker parameters --cap-add=SYS_ADMIN are not allowed",
