@@ -86,9 +86,13 @@ def salt_env() -> dict:
 
 
 def salt(*args: str, timeout: int = 300) -> dict:
-    """`salt <args> --out=json`, merged into one {minion: return} dict."""
+    """`salt <args> --out=json`, merged into one {minion: return} dict.
+
+    A state run waits for one in progress (``queue=True``), as the runners' do: the nodes' scheduled
+    drift check may be running, and a test's state run would otherwise fail on it."""
+    queue = ["queue=True"] if len(args) > 1 and args[1].startswith("state.") else []
     proc = subprocess.run(
-        [str(BIN / "salt"), *args, "--out=json", "--static"], cwd=REPO, env=salt_env(), capture_output=True, text=True,
+        [str(BIN / "salt"), *args, *queue, "--out=json", "--static"], cwd=REPO, env=salt_env(), capture_output=True, text=True,
         timeout=timeout, check=False,
     )  # fmt: skip
     return json.loads(proc.stdout or "{}")
