@@ -139,7 +139,8 @@ def definition(
             f"pillar has no app:environments:{env}:secret_key: the app runner reads it from the site's "
             "secrets (salt-run site.secrets)"
         )
-    db_dir = f"{nfs['export']}/{nfs['db_dir']}"
+    # The environment's own NFS export: no other environment's agents mount it.
+    data_dir = f"{nfs['export']}/{env}"
     secret_dir = f"{app['secret_dir']}/{env}"
     return {
         "id": app_id(env),
@@ -160,14 +161,14 @@ def definition(
                 {"containerPort": int(app["container_port"]), "hostPort": 0, "protocol": "tcp", "name": "http"}
             ],
             "volumes": [
-                {"containerPath": db_dir, "hostPath": db_dir, "mode": "RW"},
+                {"containerPath": data_dir, "hostPath": data_dir, "mode": "RW"},
                 # The environment's session key, written on its agents by the app formula.
                 {"containerPath": app["secret_mount"], "hostPath": secret_dir, "mode": "RO"},
             ],
         },
         "env": {
             "NOTEJAM_ENV": env,
-            "NOTEJAM_DB": f"{db_dir}/notejam-{env}.db",
+            "NOTEJAM_DB": f"{data_dir}/notejam-{env}.db",
             "NOTEJAM_SECRET_KEY_FILE": f"{app['secret_mount']}/secret_key",
             "PORT": str(app["container_port"]),
             "NOTEJAM_DRAIN_SECONDS": str(app["drain_seconds"]),
@@ -215,7 +216,7 @@ def confinement_problems(definition: dict, env: str, pillar: dict | None = None)
     pillar = _pillar(pillar)
     app = settings(pillar)
     nfs = __salt__["topology.settings"]("nfs", pillar)
-    allowed = {f"{nfs['export']}/{nfs['db_dir']}": "RW", f"{app['secret_dir']}/{env}": "RO"}
+    allowed = {f"{nfs['export']}/{env}": "RW", f"{app['secret_dir']}/{env}": "RO"}
     container = definition.get("container") or {}
     docker = container.get("docker") or {}
     problems = []

@@ -132,17 +132,21 @@ def registrator(node: dict) -> dict[str, Any]:
 
 def nfs_server(node: dict) -> dict[str, Any]:
     export = _settings("nfs")["export"]
+    # Every environment that has nfs-clients gets its directory exported (to them only).
+    envs = sorted({client.get("env") for client in __salt__["topology.nodes"]("nfs-client").values()})
+    wanted = [f"{export}/{env}" for env in envs]
     proc = subprocess.run(["exportfs", "-v"], capture_output=True, text=True, check=False)
-    exported = any(line.split()[:1] == [export] for line in proc.stdout.splitlines())
-    return _check(exported, f"exports {export}" if exported else f"{export} not exported")
+    exported = {line.split()[0] for line in proc.stdout.splitlines() if line.strip()}
+    missing = [path for path in wanted if path not in exported]
+    return _check(not missing, f"not exported: {', '.join(missing)}" if missing else f"exports {', '.join(wanted)}")
 
 
 def nfs_client(node: dict) -> dict[str, Any]:
-    export = _settings("nfs")["export"]
+    share = f"{_settings('nfs')['export']}/{node.get('env')}"
     # The mount table, not os.path.ismount: a bind mount from the same filesystem is one too.
     with open("/proc/self/mountinfo", encoding="utf-8") as mounts:
-        mounted = any(line.split()[4] == export for line in mounts)
-    return _check(mounted, f"{export} mounted" if mounted else f"{export} not mounted")
+        mounted = any(line.split()[4] == share for line in mounts)
+    return _check(mounted, f"{share} mounted" if mounted else f"{share} not mounted")
 
 
 def lb(node: dict) -> dict[str, Any]:

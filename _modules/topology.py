@@ -482,6 +482,12 @@ def _nfs_problems(all_nodes):
             f"platform:nodes: nfs-client nodes ({', '.join(clients)}) need exactly one nfs-server, "
             f"found {len(servers)} ({', '.join(servers) or 'none'})"
         )
+    for client in clients:
+        if "mesos-agent" not in all_nodes[client].get("roles", []):
+            problems.append(
+                f"platform:nodes:{client}:roles: nfs-client must also be a mesos-agent "
+                "(it mounts the data directory of its agent's env)"
+            )
     for node_id in sorted(set(servers) & set(clients)):
         problems.append(f"platform:nodes:{node_id}:roles: a node cannot be both nfs-server and nfs-client")
     return problems

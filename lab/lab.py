@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -85,6 +86,15 @@ def nfs_paths() -> tuple[str, str]:
     """The NFS export (pillar nfs:export) and where the lab's clients bind it from (lab site pillar nfs:mount)."""
     export = yaml.safe_load((REPO / "pillar" / "components.sls").read_text())["nfs"]["export"]
     return export, yaml.safe_load(aptrepo.SITE_PILLAR_SOURCE.read_text())["nfs"]["mount"]["device"]
+
+
+@functools.cache
+def shared_volume_dir() -> str:
+    """The host directory of the NFS export's volume (created if missing): Debian's Docker cannot
+    mount a volume's subdirectory, so a client's environment directory is bound by host path."""
+    run("docker", "volume", "create", f"{LABEL}-data", capture=True)
+    inspect = run("docker", "volume", "inspect", "-f", "{{.Mountpoint}}", f"{LABEL}-data", capture=True)
+    return inspect.stdout.strip()
 
 
 def salt_env() -> dict:
@@ -296,13 +306,14 @@ def node_exec(node_id: str, command: str) -> subprocess.CompletedProcess:
 def node_run_args(plat: dict, node_id: str, image: str) -> list[str]:
     node = plat["nodes"][node_id]
     name = container(node_id)
-    # The NFS export (no kernel NFS here): one volume, the server's export directory, which
-    # the clients bind-mount at the export from where the lab's site pillar (nfs:mount) says.
+    # The NFS export (no kernel NFS here): one volume, the server's export directory. A client
+    # gets its environment's directory of it only, as NFS exports it to it, at <device>/<env>
+    # (the lab's site pillar nfs:mount), from where its highstate bind-mounts it.
     export, lab_export = nfs_paths()
     roles = set(node["roles"])
-    shared = (["-v", f"{LABEL}-data:{export}"] if "nfs-server" in roles else []) + (
-        ["-v", f"{LABEL}-data:{lab_export}"] if "nfs-client" in roles else []
-    )
+    shared = ["-v", f"{LABEL}-data:{export}"] if "nfs-server" in roles else []
+    if "nfs-client" in roles:
+        shared += ["-v", f"{shared_volume_dir()}/{node['env']}:{lab_export}/{node['env']}"]
     return [
         "--name", name, "--hostname", f"{node_id}.{plat['domain']}",
         "--network", NETWORK, "--ip", node["ip"], "--memory", f"{node.get('memory', 1024)}m",

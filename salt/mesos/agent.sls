@@ -63,7 +63,7 @@ mesos-agent-unit-requires-shared-storage-managed:
     - name: /etc/systemd/system/{{ mesos.agent.service }}.service.d/platform-storage.conf
     - contents: |
         [Unit]
-        RequiresMountsFor={{ nfs.export }}
+        RequiresMountsFor={{ nfs.export }}/{{ this_node.env }}
     - makedirs: true
     - require_in:
       - service: mesos-agent-service-running

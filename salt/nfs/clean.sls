@@ -1,5 +1,15 @@
 {%- from "nfs/map.jinja" import nfs with context %}
+{%- set env = salt['topology.node']().get('env') %}
 {#- Undoes nfs.server and nfs.client. The shared data itself is never deleted. #}
+{%- if env %}
+
+nfs-env-share-unmounted:
+  mount.unmounted:
+    - name: {{ nfs.export }}/{{ env }}
+    - persist: true
+    - require_in:
+      - mount: nfs-export-unmounted
+{%- endif %}
 
 nfs-export-unmounted:
   mount.unmounted:

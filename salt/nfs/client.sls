@@ -1,18 +1,34 @@
 {%- from "nfs/map.jinja" import nfs with context %}
 {%- set server = salt['topology.nodes']('nfs-server').values() | first %}
+{%- set env = salt['topology.node']().env %}
+{%- set device = nfs.mount.device or server.ip ~ ':' ~ nfs.export %}
 
 nfs-client-package-installed:
   pkg.installed:
     - name: {{ nfs.client_package }}
     - version: {{ nfs.version | json }}
 
+{#- Before per-environment exports a client mounted the whole share at <export>. The server
+    exports it no more, and a mount left there would stand over the environment's own: it
+    goes, from the mount table and from fstab. Only that mount: whatever else a site mounts
+    at <export> is not touched. #}
+nfs-whole-share-unmounted:
+  mount.unmounted:
+    - name: {{ nfs.export }}
+    - onlyif: findmnt -n -M {{ nfs.export }} -S {{ device }}
+
+nfs-whole-share-not-in-fstab:
+  mount.fstab_absent:
+    - name: {{ device }}
+    - fs_file: {{ nfs.export }}
+
 {#- persist writes /etc/fstab, so the share comes back after a reboot, with exactly the options
     pillar names: for a bind mount Salt would otherwise add the source's active options to the
     entry, and find it changed on every run. #}
 nfs-export-mounted:
   mount.mounted:
-    - name: {{ nfs.export }}
-    - device: {{ nfs.mount.device or server.ip ~ ':' ~ nfs.export }}
+    - name: {{ nfs.export }}/{{ env }}
+    - device: {{ device }}/{{ env }}
     - fstype: {{ nfs.mount.fstype }}
     - opts: {{ nfs.mount.opts | json }}
     - mkmnt: true
@@ -20,3 +36,5 @@ nfs-export-mounted:
     - bind_mount_copy_active_opts: false
     - require:
       - pkg: nfs-client-package-installed
+      - mount: nfs-whole-share-unmounted
+      - mount: nfs-whole-share-not-in-fstab

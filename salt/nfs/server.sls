@@ -1,4 +1,9 @@
 {%- from "nfs/map.jinja" import nfs, platform with context %}
+{#- Each environment's directory is exported to that environment's nfs-clients only. #}
+{%- set clients = {} %}
+{%- for node in salt['topology.nodes']('nfs-client').values() %}
+{%-   do clients.setdefault(node.env, []).append(node.ip) %}
+{%- endfor %}
 
 nfs-server-package-installed:
   pkg.installed:
@@ -13,14 +18,30 @@ nfs-export-dir-managed:
     - mode: "0755"
     - makedirs: true
 
-nfs-db-dir-managed:
+{%- for env in platform.environments %}
+{%- set data_dir = nfs.export ~ '/' ~ env %}
+{%- set legacy_dir = nfs.export ~ '/' ~ nfs.legacy_db_dir %}
+
+nfs-{{ env }}-data-dir-managed:
   file.directory:
-    - name: {{ nfs.export }}/{{ nfs.db_dir }}
+    - name: {{ data_dir }}
     - user: {{ nfs.app_uid }}
     - group: {{ nfs.app_gid }}
-    - mode: {{ nfs.db_mode | json }}
+    - mode: {{ nfs.data_mode | json }}
     - require:
       - file: nfs-export-dir-managed
+
+{#- A site from before per-environment exports keeps its databases in <legacy_dir>: each
+    environment's are hard-linked into its directory, so the app, redeployed onto the new
+    path, finds its data, and instances still on the old path write to the same files.
+    A file the environment's directory already has is left alone. #}
+nfs-{{ env }}-legacy-data-linked:
+  cmd.run:
+    - name: for f in {{ legacy_dir }}/*-{{ env }}.db; do [ -f "$f" ] && [ ! -e "{{ data_dir }}/${f##*/}" ] && ln "$f" {{ data_dir }}/; done; true
+    - onlyif: for f in {{ legacy_dir }}/*-{{ env }}.db; do [ -f "$f" ] && [ ! -e "{{ data_dir }}/${f##*/}" ] && exit 0; done; exit 1
+    - require:
+      - file: nfs-{{ env }}-data-dir-managed
+{%- endfor %}
 
 nfs-exports-file-managed:
   file.managed:
@@ -29,7 +50,7 @@ nfs-exports-file-managed:
     - template: jinja
     - context:
         nfs: {{ nfs | json }}
-        network: {{ platform.network | json }}
+        clients: {{ clients | json }}
     - require:
       - pkg: nfs-server-package-installed
 
@@ -39,7 +60,9 @@ nfs-server-service-running:
     - enable: true
     - require:
       - file: nfs-exports-file-managed
-      - file: nfs-db-dir-managed
+{%- for env in platform.environments %}
+      - file: nfs-{{ env }}-data-dir-managed
+{%- endfor %}
 
 {#- A running server takes a changed exports table without a restart (clients keep their mounts). #}
 nfs-exports-reloaded:

@@ -284,12 +284,29 @@ def test_consul_node_metadata_names_the_environment_salt_gave_the_node(rendered)
     assert json.loads(rendered["mm1"].file_content("consul-config-file-managed"))["node_meta"] == {}
 
 
-def test_nfs_server_exports_data_and_clients_mount_it_from_ms1(rendered):
+def test_each_environment_s_data_is_exported_to_its_own_agents_and_mounted_by_them_only(rendered):
     exports = rendered["ms1"].file_content("nfs-exports-file-managed")
-    assert exports.strip().endswith("/data 192.168.33.0/24(rw,sync,no_subtree_check,root_squash)")
+    options = "(rw,sync,no_subtree_check,root_squash)"
+    assert [line for line in exports.splitlines() if not line.startswith("#")] == [
+        f"/data/production 192.168.33.16{options} 192.168.33.21{options}",
+        f"/data/test 192.168.33.15{options}",
+    ]
+    for env in ("test", "production"):
+        data_dir = rendered["ms1"].state(f"nfs-{env}-data-dir-managed")
+        assert (data_dir["name"], data_dir["user"], data_dir["mode"]) == (f"/data/{env}", 1000, "0750")
     mount = rendered["ms3"].state("nfs-export-mounted")
-    assert (mount["name"], mount["device"], mount["fstype"]) == ("/data", "192.168.33.14:/data", "nfs")
+    assert (mount["name"], mount["device"], mount["fstype"]) == (
+        "/data/production",
+        "192.168.33.14:/data/production",
+        "nfs",
+    )
     assert mount["opts"] == ["rw", "hard", "_netdev"]
+    assert rendered["ms2"].state("nfs-export-mounted")["device"] == "192.168.33.14:/data/test"
+    # The whole share an earlier version mounted goes, but only where it is that share.
+    legacy = rendered["ms3"].state("nfs-whole-share-unmounted")
+    assert (legacy["name"], legacy["onlyif"]) == ("/data", "findmnt -n -M /data -S 192.168.33.14:/data")
+    fstab = rendered["ms3"].state("nfs-whole-share-not-in-fstab")
+    assert (fstab["name"], fstab["fs_file"]) == ("192.168.33.14:/data", "/data")
 
 
 def test_the_lab_runs_the_production_nfs_states_with_its_own_package_and_mount_source(rendered, rendered_lab):
@@ -308,7 +325,11 @@ def test_the_lab_runs_the_production_nfs_states_with_its_own_package_and_mount_s
         "nfs-exports-file-managed"
     )
     mount = rendered_lab["ms3"].state("nfs-export-mounted")
-    assert (mount["name"], mount["device"], mount["fstype"]) == ("/data", "/lab/nfs-export", "none")
+    assert (mount["name"], mount["device"], mount["fstype"]) == (
+        "/data/production",
+        "/lab/nfs-export/production",
+        "none",
+    )
     assert mount["opts"] == ["bind"]
     assert rendered_lab["ms3"].state("nfs-client-package-installed")["version"] == PILLAR["nfs"]["version"]
 
@@ -444,7 +465,7 @@ def test_one_pillar_key_names_the_task_user_everywhere_and_marathon_may_still_ov
 def test_nfs_clients_start_their_agent_only_with_the_shared_storage_mounted(rendered):
     drop_in = rendered["ms3"].state("mesos-agent-unit-requires-shared-storage-managed")
     assert drop_in["name"] == "/etc/systemd/system/mesos-agent.service.d/platform-storage.conf"
-    assert "RequiresMountsFor=/data" in drop_in["contents"]
+    assert "RequiresMountsFor=/data/production" in drop_in["contents"]
     assert "mesos-agent-unit-requires-shared-storage-managed" not in rendered["ms1"].highstate
 
 

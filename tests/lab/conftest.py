@@ -92,8 +92,8 @@ def salt(*args: str, timeout: int = 300) -> dict:
     drift check may be running, and a test's state run would otherwise fail on it."""
     queue = ["queue=True"] if len(args) > 1 and args[1].startswith("state.") else []
     proc = subprocess.run(
-        [str(BIN / "salt"), *args, *queue, "--out=json", "--static"], cwd=REPO, env=salt_env(), capture_output=True, text=True,
-        timeout=timeout, check=False,
+        [str(BIN / "salt"), *args, *queue, "--out=json", "--static"], cwd=REPO, env=salt_env(), capture_output=True,
+        text=True, timeout=timeout, check=False,
     )  # fmt: skip
     return json.loads(proc.stdout or "{}")
 

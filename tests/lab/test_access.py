@@ -196,12 +196,11 @@ def test_app_tasks_run_without_capabilities_read_only_and_unable_to_gain_privile
         assert host["CapDrop"] == ["ALL"] and host["ReadonlyRootfs"] is True, container
         assert host["SecurityOpt"] == ["no-new-privileges"] and not host["Privileged"], container
         assert list(host["Tmpfs"]) == ["/tmp"], container
-        # The only host paths: the shared storage's database directory, and the environment's
-        # own session key, read-only.
+        # The only host paths: the environment's own data directory on the shared storage, and
+        # its own session key, read-only.
         env = PLATFORM["nodes"][node]["env"]
-        assert sorted(host["Binds"]) == ["/data/db:/data/db:rw", f"/etc/platform-app/{env}:/run/secrets/notejam:ro"], (
-            container
-        )
+        binds = [f"/data/{env}:/data/{env}:rw", f"/etc/platform-app/{env}:/run/secrets/notejam:ro"]
+        assert sorted(host["Binds"]) == binds, container
 
 
 def test_the_app_is_served_over_https_only_with_a_certificate_for_its_names():

@@ -73,9 +73,9 @@ def test_app_tasks_run_without_capabilities_on_a_read_only_root_and_cannot_gain_
         {"key": "security-opt", "value": "no-new-privileges"},
         {"key": "tmpfs", "value": "/tmp"},
     ]
-    # The only host path is the shared storage's database directory, never privileged mode.
+    # The only host paths are the environment's own data directory and key, never privileged mode.
     assert [volume["hostPath"] for volume in app["container"]["volumes"]] == [
-        "/data/db",
+        "/data/production",
         "/etc/platform-app/production",
     ]
     assert "privileged" not in app["container"]["docker"]
@@ -86,9 +86,9 @@ def test_definition_registers_service_app_tagged_with_the_env_and_keeps_data_on_
     assert app["env"]["SERVICE_NAME"] == "app"
     assert app["env"]["SERVICE_TAGS"] == "production"
     assert app["env"]["SERVICE_CHECK_HTTP"] == "/health"
-    assert app["env"]["NOTEJAM_DB"] == "/data/db/notejam-production.db"
+    assert app["env"]["NOTEJAM_DB"] == "/data/production/notejam-production.db"
     assert app["container"]["volumes"] == [
-        {"containerPath": "/data/db", "hostPath": "/data/db", "mode": "RW"},
+        {"containerPath": "/data/production", "hostPath": "/data/production", "mode": "RW"},
         {"containerPath": "/run/secrets/notejam", "hostPath": "/etc/platform-app/production", "mode": "RO"},
     ]
 
@@ -154,11 +154,15 @@ def _widened(change):
         (lambda app: app["container"]["docker"]["parameters"].pop(1), "docker parameters lack --read-only=true"),
         (
             lambda app: app["container"]["volumes"].append({"containerPath": "/host", "hostPath": "/", "mode": "RW"}),
-            "volume /host binds /: only /data/db and /etc/platform-app/test may be bound for test",
+            "volume /host binds /: only /data/test and /etc/platform-app/test may be bound for test",
         ),
         (
             lambda app: app["container"]["volumes"][1].update(hostPath="/etc/platform-app/production"),
             "binds /etc/platform-app/production",
+        ),
+        (
+            lambda app: app["container"]["volumes"][0].update(hostPath="/data/production"),
+            "binds /data/production",
         ),
         (lambda app: app["container"]["volumes"][1].update(mode="RW"), "volume /etc/platform-app/test is RW"),
         (lambda app: app.update(constraints=[]), "constraints lack [env, CLUSTER, test]"),

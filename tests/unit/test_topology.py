@@ -69,6 +69,15 @@ def test_nfs_clients_without_a_server(repo_pillar):
     assert problem == "platform:nodes: nfs-client nodes (ms2, ms3, ms4) need exactly one nfs-server, found 0 (none)"
 
 
+def test_nfs_client_that_is_not_an_agent(repo_pillar):
+    """A client mounts its environment's export: a node with no env has none to mount."""
+    repo_pillar["platform"]["nodes"]["lb1"]["roles"].append("nfs-client")
+    assert errors_of(repo_pillar) == [
+        "platform:nodes:lb1:roles: nfs-client must also be a mesos-agent (it mounts the data directory of its "
+        "agent's env)"
+    ]
+
+
 @pytest.mark.parametrize("role", ["zookeeper", "consul-server"])
 def test_even_quorum_set(repo_pillar, role):
     repo_pillar["platform"]["nodes"]["ms1"]["roles"].append(role)
