@@ -20,9 +20,9 @@ log = logging.getLogger(__name__)
 NOT_BY_PILLAR = {
     "consul-keyring": "Consul keeps its gossip key in each agent's keyring and ignores a new `encrypt` "
     "(rotation needs `consul keyring`, not built yet, see README)",
-    "consul-acl": "Consul's servers created the token from the old value and keep it, so a new value "
-    "needs the old token revoked through Consul's ACL API once every holder has the new one (not "
-    "built yet, see README)",
+    "consul-acl": "Consul's servers bootstrapped their ACL system with it and keep it as the "
+    "management token, so a new value needs the old one replaced through Consul's ACL API (not built "
+    "yet, see README)",
     "zookeeper-acl": "the znodes belong to the digest that created them, so a new password would lock "
     "its daemons out of their own state (rotation needs their ACLs reset by ZooKeeper's super user "
     "first, not built yet, see README)",
@@ -128,7 +128,8 @@ def secrets(rotate: str | None = None) -> dict[str, Any]:
 
 def _receivers(rotated: list) -> list[str]:
     """The nodes that use a rotated secret: those holding its hash (the registry) first, so the
-    checking side knows the new value before any client sends it."""
+    checking side knows the new value before any client sends it, then those of its
+    ``applied_first_on`` roles (Consul's servers, which create the new token), then the rest."""
     nodes = (__salt__["pillar.show_pillar"]().get("platform") or {}).get("nodes") or {}
 
     def holding(secrets: list) -> list[str]:
@@ -137,7 +138,11 @@ def _receivers(rotated: list) -> list[str]:
         )
 
     checkers = holding([s._replace(roles=s.hash_roles, all_copies_roles=()) for s in rotated if s.hash_kind])
-    return checkers + [node for node in holding(rotated) if node not in checkers]
+    users = holding(rotated)
+    first_roles = {role for secret in rotated for role in secret.first_roles}
+    first = [node for node in users if first_roles & set(nodes[node].get("roles") or ())]
+    ordered = checkers + first + users
+    return list(dict.fromkeys(ordered))
 
 
 def _check_rotation(rotated: list) -> None:

@@ -4,8 +4,11 @@ agent's HTTP API with the master token (Consul 1.8: ``/v1/acl/policy``, ``/v1/ac
 
 Tokens are created with the SecretID the site's store generated, so every holder has its
 token in its config before the token exists, and the state can tell a token it made from
-one it must make by asking who the secret is (``/v1/acl/token/self``). Nothing is deleted:
-a policy or token the state no longer names stays until an operator removes it.
+one it must make by asking who the secret is (``/v1/acl/token/self``). A token's description
+is its name: once the token with the wanted secret exists, any other token of that
+description is a rotated-out one and is deleted (the new one is made first). Otherwise nothing
+is deleted but ``retired_tokens``: a policy or token the state no longer names stays until an
+operator removes it.
 """
 
 from __future__ import annotations
@@ -110,6 +113,8 @@ def bootstrapped(
         elif current.get("Rules", "").strip() != rules.strip():
             body = {"Name": policy_name, "Rules": rules}
             todo.append(("PUT", f"policy {policy_name} rules updated", f"/v1/acl/policy/{current['ID']}", body))
+    # description -> AccessorID of the token holding the wanted secret (None: it is made below)
+    holding: dict[str, str | None] = {}
     for description, spec in sorted(tokens.items()):
         wanted = sorted(spec["policies"])
         node = (spec["node"], datacenter) if spec.get("node") else None
@@ -117,21 +122,26 @@ def bootstrapped(
         if answer.status_code != 200:
             body = _token_body(spec["secret"], description, wanted, node)
             todo.append(("PUT", f"token {description} created", "/v1/acl/token", body))
+            holding[description] = None
             continue
         current = answer.json()
+        holding[description] = current["AccessorID"]
         if _policy_names(current) != wanted or _identities(current) != ([node] if node else []):
             description = current.get("Description", description)
             body = _token_body(spec["secret"], description, wanted, node)
             todo.append(("PUT", f"token {description} set", f"/v1/acl/token/{current['AccessorID']}", body))
-    if retired_tokens:
-        listed = api.get("/v1/acl/tokens")
-        if listed.status_code != 200:
-            ret.update(result=False, comment=f"cannot list Consul's ACL tokens: HTTP {listed.status_code}")
-            return ret
-        for token in listed.json():
-            if token.get("Description") in retired_tokens:
-                path = f"/v1/acl/token/{token['AccessorID']}"
-                todo.append(("DELETE", f"retired token {token['Description']} deleted", path, {}))
+    listed = api.get("/v1/acl/tokens")
+    if listed.status_code != 200:
+        ret.update(result=False, comment=f"cannot list Consul's ACL tokens: HTTP {listed.status_code}")
+        return ret
+    for token in listed.json():
+        description, path = token.get("Description"), f"/v1/acl/token/{token['AccessorID']}"
+        if description in (retired_tokens or []):
+            todo.append(("DELETE", f"retired token {description} deleted", path, {}))
+        elif description in holding and token["AccessorID"] != holding[description]:
+            # After the creations above: a holder still on the old secret is refused only
+            # until its own highstate, which site.secrets runs right after the servers'.
+            todo.append(("DELETE", f"rotated-out token {description} deleted", path, {}))
     anonymous = api.get(f"/v1/acl/token/{ANONYMOUS}")
     if anonymous.status_code != 200:
         ret.update(result=False, comment=f"cannot read Consul's anonymous token: HTTP {anonymous.status_code}")

@@ -52,6 +52,9 @@ class Secret(NamedTuple):
     # (Consul's servers, which create each node's token).
     node: str | None = None
     all_copies_roles: tuple[str, ...] = ()
+    # Holders by these roles apply a rotated value before the others (Consul's servers create
+    # the new token the other holders then present).
+    first_roles: tuple[str, ...] = ()
 
 
 PER = {"environment": "{env}", "node": "{node}"}
@@ -119,6 +122,7 @@ def catalog(pillar: dict[str, Any]) -> list[Secret]:
                     hash_roles=tuple(hashed.get("roles") or ()),
                     node=node,
                     all_copies_roles=tuple(spec.get("all_copies_to") or ()),
+                    first_roles=tuple(spec.get("applied_first_on") or ()),
                 )
             )
     if problems:

@@ -8,7 +8,7 @@
 # own, and the roles in `all_copies_to` every node's.
 # No roles: no node receives it, only the master's runners read it. `applied_by` is how
 # `salt-run site.secrets rotate=<name>` gets a new value to its users (default: a highstate of
-# the nodes that receive it).
+# the nodes that receive it, one at a time; those of the roles in `applied_first_on` first).
 secrets:
   consul_gossip_key:
     pillar: consul:encrypt
@@ -106,16 +106,17 @@ secrets:
     # The servers create every node's token (consul.acl); holding the master token, they
     # could make any token anyway.
     all_copies_to: [consul-server]
-    applied_by: consul-acl
+    # Rotated: the servers first (the new token made, the old one deleted), then the node.
+    applied_first_on: [consul-server]
   consul_registrator_token:
     # Registers and removes the app's services. The servers create it (consul.acl).
     pillar: consul:acl:registrator_token
     kind: uuid
     roles: [registrator, consul-server]
-    applied_by: consul-acl
+    applied_first_on: [consul-server]
   consul_template_token:
     # consul-template reads the services the load balancers route to.
     pillar: consul:acl:template_token
     kind: uuid
     roles: [lb, consul-server]
-    applied_by: consul-acl
+    applied_first_on: [consul-server]

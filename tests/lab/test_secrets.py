@@ -6,9 +6,10 @@ import pathlib
 import stat
 import subprocess
 
+import requests
 import yaml
 
-from .conftest import PLATFORM, REPO, node_exec, salt, salt_run, wait_for
+from .conftest import PLATFORM, REPO, cluster_ca_file, node_exec, salt, salt_run, site_secret, wait_for
 
 STORE = REPO / ".salt" / "secrets.yaml"
 
@@ -83,6 +84,38 @@ def test_rotating_the_vrrp_password_reaches_both_lbs_and_one_holds_the_vip():
     # Both speak the new password again: the VIP settles on the higher priority, lb1, alone.
     wait_for(lambda: vip_holders() == ["lb1"], timeout=30, interval=1)
     assert vip_holders() == ["lb1"]
+
+
+def test_rotating_a_node_s_consul_token_replaces_it_on_the_servers_and_on_the_node():
+    node, ca = "ms4", cluster_ca_file()
+    api = f"https://{PLATFORM['nodes']['mm1']['ip']}:8501"
+
+    def whose(secret: str) -> requests.Response:
+        return requests.get(f"{api}/v1/acl/token/self", headers={"X-Consul-Token": secret}, verify=ca, timeout=5)
+
+    before = site_secret(f"consul_agent_token/{node}")
+    since = node_exec(node, "date +%s").stdout.strip()
+    result = salt_run("site.secrets", f"rotate=consul_agent_token/{node}")
+    assert result.returncode == 0, result.stdout[-3000:]
+    after = site_secret(f"consul_agent_token/{node}")
+    assert after != before and after not in result.stdout
+    # The old token is gone, the new one is the node's own, and it is the only one of that name.
+    assert whose(before).status_code == 403
+    assert [identity["NodeName"] for identity in whose(after).json()["NodeIdentities"]] == [node]
+    master = {"X-Consul-Token": site_secret("consul_master_token")}
+    tokens = requests.get(f"{api}/v1/acl/tokens", headers=master, verify=ca, timeout=5).json()
+    assert [t["Description"] for t in tokens].count(f"agent token of {node}") == 1
+    # The node's agent runs on the new token: Consul was restarted on it and syncs its node
+    # to the catalog again, which a refused token could not.
+    assert after in node_exec(node, "cat /etc/consul.d/platform.json").stdout
+
+    def synced() -> bool:
+        journal = node_exec(node, f"journalctl -u consul --since=@{since} --no-pager -o cat").stdout
+        return "Synced node info" in journal.split("Consul agent running!")[-1]
+
+    wait_for(synced, timeout=60, interval=1)
+    journal = node_exec(node, f"journalctl -u consul --since=@{since} --no-pager -o cat").stdout
+    assert "blocked by ACLs" not in journal.split("Consul agent running!")[-1]
 
 
 def test_the_cluster_ca_is_pinned_by_its_key_and_a_node_refuses_a_ca_with_another():

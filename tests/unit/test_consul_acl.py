@@ -132,3 +132,29 @@ def test_test_mode_says_what_it_would_do_and_sends_nothing(consul, monkeypatch):
     assert "token agent token of ms1 created" in result["changes"]["acl"]
     # No secret in what goes to the job cache.
     assert AGENT_MS1 not in str(result)
+
+
+def test_a_rotated_token_is_made_anew_and_the_old_one_deleted_after_it(consul):
+    assert bootstrap()["result"] is True
+    consul.add_token("hand-made", "someone's own token", Policies=[])
+    rotated = str(uuid.uuid4())
+    tokens = {
+        "template_token": {"secret": str(uuid.UUID(int=7)), "policies": ["platform-template"]},
+        "agent token of ms1": {"secret": AGENT_MS1, "node": "ms1", "policies": []},
+        "agent token of ms2": {"secret": rotated, "node": "ms2", "policies": []},
+    }
+    consul.sent.clear()
+    result = bootstrap(tokens=tokens)
+    assert result["result"] is True, result["comment"]
+    assert result["changes"]["acl"] == [
+        "token agent token of ms2 created",
+        "rotated-out token agent token of ms2 deleted",
+    ]
+    # Made before the old one goes, so the servers never hold neither.
+    assert consul.sent == [("PUT", "/v1/acl/token"), ("DELETE", f"/v1/acl/token/acc-{AGENT_MS2}")]
+    assert AGENT_MS2 not in consul.tokens
+    assert consul.tokens[rotated]["NodeIdentities"] == [{"NodeName": "ms2", "Datacenter": "dc1"}]
+    # Tokens the state does not name are left alone; the next run changes nothing.
+    assert "hand-made" in consul.tokens and AGENT_MS1 in consul.tokens
+    consul.sent.clear()
+    assert bootstrap(tokens=tokens)["changes"] == {} and consul.sent == []

@@ -246,15 +246,27 @@ def test_rotating_an_app_secret_reaches_its_environments_agents_then_redeploys_i
     assert applied == [("state.apply", ("ms3",)), ("state.apply", ("ms4",))] and deployed == ["production"]
 
 
+def test_rotating_a_consul_token_converges_the_servers_that_make_it_before_its_holders(runner):
+    _, applied, _, _ = runner
+    site_runner.secrets()
+    assert site_runner.secrets(rotate="consul_agent_token/ms4")["retcode"] == 0
+    assert [nodes for _, nodes in applied] == [("mm1",), ("mm2",), ("mm3",), ("ms4",)]
+    applied.clear()
+    assert site_runner.secrets(rotate="consul_template_token")["retcode"] == 0
+    assert [nodes for _, nodes in applied] == [("mm1",), ("mm2",), ("mm3",), ("lb1",), ("lb2",)]
+
+
 def test_rotation_that_is_not_built_or_unknown_is_refused_and_changes_nothing(runner):
     path, applied, _, _ = runner
     site_runner.secrets()
     before = site_secrets.load(str(path))
     gossip = site_runner.secrets(rotate="consul_gossip_key")
     digest = site_runner.secrets(rotate="zookeeper_marathon_password")
+    management = site_runner.secrets(rotate="consul_master_token")
     unknown = site_runner.secrets(rotate="root_password")
     assert gossip["retcode"] == 1 and "consul keyring" in gossip["comment"]
     assert digest["retcode"] == 1 and "lock its daemons out of their own state" in digest["comment"]
+    assert management["retcode"] == 1 and "management token" in management["comment"]
     assert unknown["retcode"] == 1 and "known: app_secret_key" in unknown["comment"]
     assert site_secrets.load(str(path)) == before and applied == []
 
