@@ -18,8 +18,9 @@ def passing(service: str, tag: str, pillar: dict | None = None, ca: str | None =
     """
     Every instance of ``service`` tagged ``tag`` whose checks all pass:
     ``[{"node", "address", "port", "id"}]``, sorted by address and port. Asked of the
-    servers' HTTPS API, checked against the cluster CA: ``ca``, a file (by default the copy
-    this node trusts, common:ca_trust_path).
+    servers' HTTPS API with the reader token (pillar consul:acl:reader_token, which the runners'
+    pillar holds), checked against the cluster CA: ``ca``, a file (by default the copy this node
+    trusts, common:ca_trust_path).
 
     CLI Example:
 
@@ -32,12 +33,13 @@ def passing(service: str, tag: str, pillar: dict | None = None, ca: str | None =
         import consul  # noqa: PLC0415
 
         pillar = pillar if pillar is not None else __pillar__
-        port = __salt__["topology.settings"]("consul", pillar)["tls"]["https_port"]
+        settings = __salt__["topology.settings"]("consul", pillar)
+        port, token = settings["tls"]["https_port"], settings["acl"].get("reader_token")
         ca = ca or __salt__["topology.settings"]("common", pillar)["ca_trust_path"]
         servers = __salt__["topology.nodes"]("consul-server", pillar.get("platform", {}))
         errors = []
         for name, node in sorted(servers.items()):
-            client = consul.Consul(host=node["ip"], port=port, scheme="https", verify=ca, timeout=TIMEOUT)
+            client = consul.Consul(host=node["ip"], port=port, token=token, scheme="https", verify=ca, timeout=TIMEOUT)
             try:
                 _, entries = client.health.service(service, tag=tag, passing=True)
             except Exception as exc:  # python-consul2 raises its own and requests' errors

@@ -26,7 +26,7 @@ import yaml
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "_modules")]  # the lab's driver, the tests' helpers, the app module
 from lab.lab import node_exec  # noqa: E402
-from tests.lab.conftest import app_page, cluster_ca_file  # noqa: E402  (HTTPS through the VIP, the cluster CA checked)
+from tests.lab.conftest import app_page, cluster_ca_file, site_secret  # noqa: E402  (HTTPS through the VIP, the cluster CA checked)
 
 PLATFORM = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
 CONSUL = f"https://{PLATFORM['nodes']['mm1']['ip']}:8501"
@@ -65,7 +65,10 @@ def container_death() -> tuple[float, float]:
 
     def in_consul() -> bool:
         context = ssl.create_default_context(cafile=cluster_ca_file())
-        with urllib.request.urlopen(f"{CONSUL}/v1/health/service/app?passing", timeout=2, context=context) as answer:
+        request = urllib.request.Request(
+            f"{CONSUL}/v1/health/service/app?passing", headers={"X-Consul-Token": site_secret("consul_reader_token")}
+        )
+        with urllib.request.urlopen(request, timeout=2, context=context) as answer:
             return any(entry["Service"]["ID"] == "ms2:bench-echo:80" for entry in json.load(answer))
 
     until(lambda: app_text("test", LB1).strip() == hostname)

@@ -80,7 +80,7 @@ def rows(count: int) -> list[tuple[str, float, float]]:
             median_ms(lambda: registry_session.head(registry_url, timeout=10), count),
         ),
         (
-            "Consul catalog read: with a token vs anonymous",
+            "Consul catalog read: with a token vs anonymous (answered empty)",
             median_ms(lambda: requests.get(consul, headers=template_token, verify=cluster_ca_file(), timeout=5), count),
             median_ms(lambda: requests.get(consul, verify=cluster_ca_file(), timeout=5), count),
         ),

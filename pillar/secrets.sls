@@ -114,6 +114,12 @@ secrets:
     kind: uuid
     roles: [registrator, consul-server]
     applied_first_on: [consul-server]
+  consul_reader_token:
+    # Reads nodes and services: the master's runners (app.deploy waits for passing instances)
+    # and an operator's UI session. The servers create it; no other node holds it.
+    pillar: consul:acl:reader_token
+    kind: uuid
+    roles: [consul-server]
   consul_template_token:
     # consul-template reads the services the load balancers route to.
     pillar: consul:acl:template_token

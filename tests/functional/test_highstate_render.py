@@ -561,11 +561,12 @@ def test_consul_denies_by_default_and_the_first_server_makes_every_token(rendere
     assert bootstrap["tokens"] == {
         "registrator_token": {"secret": _secret("consul_registrator_token"), "policies": ["platform-registrator"]},
         "template_token": {"secret": _secret("consul_template_token"), "policies": ["platform-template"]},
+        "reader_token": {"secret": _secret("consul_reader_token"), "policies": ["platform-reader"]},
         **node_tokens,
     }
     assert "platform-agent" not in bootstrap["policies"]  # no token writes every node
     assert bootstrap["retired_tokens"] == ["agent_token"]
-    assert bootstrap["anonymous_policies"] == ["platform-anonymous-read"]
+    assert bootstrap["anonymous_policies"] == []  # nothing is anonymous
     assert "consul-acl-bootstrapped" not in rendered["mm2"].highstate
     template = rendered["lb2"].file_content("lb-consul-template-config-file-managed")
     assert f'token = "{_secret("consul_template_token")}"' in template

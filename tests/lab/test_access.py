@@ -137,15 +137,20 @@ def test_consul_rpc_takes_only_tls_with_a_certificate_from_the_cluster_ca():
 
 
 @pytest.mark.parametrize("node", ["mm1", "ms2", "lb1"])
-def test_consul_refuses_anonymous_writes_and_key_reads_but_lets_anyone_read_the_catalog(node):
+def test_consul_refuses_anonymous_writes_and_reads(node):
     consul, ca = consul_api(node), cluster_ca_file()
     write = requests.put(f"{consul}/v1/kv/intruder", data=b"taken over", verify=ca, timeout=5)
     assert write.status_code == 403 and "Permission denied" in write.text
     assert requests.get(f"{consul}/v1/kv/intruder", verify=ca, timeout=5).status_code in (403, 404)
     service = {"ID": "intruder", "Name": "app", "Tags": ["production"], "Port": 80}
     assert requests.put(f"{consul}/v1/agent/service/register", json=service, verify=ca, timeout=5).status_code == 403
-    assert requests.get(f"{consul}/v1/catalog/service/app", verify=ca, timeout=5).ok  # DNS, the UI, the runners
-    assert "intruder" not in requests.get(f"{consul}/v1/catalog/services", verify=ca, timeout=5).text
+    # The catalog reads as empty without a token (Consul filters what a caller may not read)
+    # and in full with the runners' reader token.
+    assert requests.get(f"{consul}/v1/catalog/service/app", verify=ca, timeout=5).json() == []
+    assert requests.get(f"{consul}/v1/catalog/nodes", verify=ca, timeout=5).json() == []
+    reader = {"X-Consul-Token": site_secret("consul_reader_token")}
+    services = requests.get(f"{consul}/v1/catalog/services", headers=reader, verify=ca, timeout=5).json()
+    assert "app" in services and "intruder" not in services
 
 
 @pytest.fixture

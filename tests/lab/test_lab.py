@@ -31,6 +31,8 @@ MASTERS = [node for node, spec in PLATFORM["nodes"].items() if "mesos-master" in
 
 def http(url: str, host: str | None = None, timeout: float = 2, auth: tuple[str, str] | None = None) -> tuple[int, str]:
     headers = {"Host": host} if host else {}
+    if url.startswith(CONSUL):
+        headers["X-Consul-Token"] = site_secret("consul_reader_token")
     if auth:
         headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
     request = urllib.request.Request(url, headers=headers)
