@@ -15,12 +15,9 @@ nfs-client-package-installed:
 nfs-whole-share-unmounted:
   mount.unmounted:
     - name: {{ nfs.export }}
-    - onlyif: findmnt -n -M {{ nfs.export }} -S {{ device }}
-
-nfs-whole-share-not-in-fstab:
-  mount.fstab_absent:
-    - name: {{ device }}
-    - fs_file: {{ nfs.export }}
+    - device: {{ device }}
+    - persist: true
+    - onlyif: findmnt -n -M {{ nfs.export }} -S {{ device }} || { ! findmnt -n -M {{ nfs.export }} && findmnt -n -s -M {{ nfs.export }} -S {{ device }}; }
 
 {#- persist writes /etc/fstab, so the share comes back after a reboot, with exactly the options
     pillar names: for a bind mount Salt would otherwise add the source's active options to the
@@ -37,4 +34,3 @@ nfs-export-mounted:
     - require:
       - pkg: nfs-client-package-installed
       - mount: nfs-whole-share-unmounted
-      - mount: nfs-whole-share-not-in-fstab

@@ -182,3 +182,22 @@ def test_a_database_in_the_shared_directory_of_before_is_linked_into_its_environ
         assert [v["__id__"] for v in again.values() if v["changes"] or not v["result"]] == []
     finally:
         node_exec(SERVER, f"rm -f {legacy}/{name} {DATA}/{name}" + (f" && rmdir {legacy}" if created else ""))
+
+
+def test_a_client_s_whole_share_entry_of_before_goes_and_its_environment_s_mount_stays():
+    """An upgraded client's fstab still names the whole share at <export>: the entry goes, once.
+    (The lab's bind mounts show their filesystem, not their source, as what is mounted, so the
+    live-unmount half of the state is not reached here.)"""
+    device = yaml.safe_load((REPO / "lab" / "pillar" / "site.sls").read_text())["nfs"]["mount"]["device"]
+    on(CLIENT, f"echo '{device} {EXPORT} none bind 0 0' >> /etc/fstab")
+    try:
+        first = salt(CLIENT, "state.apply", "nfs.client", timeout=300)[CLIENT]
+        assert isinstance(first, dict), first
+        changed = {v["__id__"] for v in first.values() if v["changes"]}
+        assert changed == {"nfs-whole-share-unmounted"}, {v["__id__"]: v["comment"] for v in first.values()}
+        assert f" {EXPORT} " not in on(CLIENT, "cat /etc/fstab").stdout
+        on(CLIENT, f"mountpoint -q {DATA}")
+        again = salt(CLIENT, "state.apply", "nfs.client", "test=True", timeout=300)[CLIENT]
+        assert [v["__id__"] for v in again.values() if v["changes"] or v["result"] is not True] == []
+    finally:
+        node_exec(CLIENT, f"sed -i '\\#^{device} {EXPORT} #d' /etc/fstab")
