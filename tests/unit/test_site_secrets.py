@@ -36,7 +36,8 @@ def test_the_catalog_makes_one_app_secret_per_environment(repo_pillar):
     assert keys == [
         "app_secret_key/test", "app_secret_key/production",
         *(f"consul_agent_token/{node}" for node in nodes), "consul_gossip_key",
-        "consul_master_token", "consul_registrator_token", "consul_template_token", "marathon_http_password",
+        "consul_master_token", "consul_reader_token", "consul_registrator_token", "consul_template_token",
+        "marathon_http_password",
         "mesos_agent_secret", "mesos_marathon_secret", "mesos_operator_secret", "registry_builder_password",
         "registry_pull_password", "vrrp_password", "zookeeper_marathon_password", "zookeeper_mesos_password",
     ]  # fmt: skip
@@ -82,7 +83,7 @@ def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
     # every Mesos principal, both digests and every node's agent token.
     assert mm1 == {
         "consul": consul(
-            "mm1", "master", "registrator", "template", agent_tokens=sorted(repo_pillar["platform"]["nodes"])
+            "mm1", "master", "reader", "registrator", "template", agent_tokens=sorted(repo_pillar["platform"]["nodes"])
         ),
         "mesos": {
             "credentials": {
