@@ -133,8 +133,7 @@ def registrator(node: dict) -> dict[str, Any]:
 def nfs_server(node: dict) -> dict[str, Any]:
     export = _settings("nfs")["export"]
     # Every environment that has nfs-clients gets its directory exported (to them only).
-    envs = sorted({client.get("env") for client in __salt__["topology.nodes"]("nfs-client").values()})
-    wanted = [f"{export}/{env}" for env in envs]
+    wanted = [f"{export}/{env}" for env in sorted(__salt__["topology.nfs_clients"]())]
     proc = subprocess.run(["exportfs", "-v"], capture_output=True, text=True, check=False)
     exported = {line.split()[0] for line in proc.stdout.splitlines() if line.strip()}
     missing = [path for path in wanted if path not in exported]

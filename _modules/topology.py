@@ -64,6 +64,23 @@ def node(node_id: str | None = None, platform: dict | None = None) -> dict:
     return nodes(platform=platform).get(node_id, {})
 
 
+def nfs_clients(platform: dict | None = None) -> dict[str, list[str]]:
+    """
+    The nfs-client agents' addresses by environment: to whom each environment's directory of
+    the share is exported (an environment without one is exported to no one).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call topology.nfs_clients
+    """
+    clients: dict[str, list[str]] = {}
+    for client in nodes("nfs-client", platform).values():
+        clients.setdefault(client.get("env"), []).append(client["ip"])
+    return clients
+
+
 def states(node_id: str | None = None, platform: dict | None = None) -> list[str]:
     """
     The formulas a node gets from its roles, in role order, without repeats. ``top.sls``

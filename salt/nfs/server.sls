@@ -1,9 +1,4 @@
 {%- from "nfs/map.jinja" import nfs, platform with context %}
-{#- Each environment's directory is exported to that environment's nfs-clients only. #}
-{%- set clients = {} %}
-{%- for node in salt['topology.nodes']('nfs-client').values() %}
-{%-   do clients.setdefault(node.env, []).append(node.ip) %}
-{%- endfor %}
 
 nfs-server-package-installed:
   pkg.installed:
@@ -50,7 +45,8 @@ nfs-exports-file-managed:
     - template: jinja
     - context:
         nfs: {{ nfs | json }}
-        clients: {{ clients | json }}
+        # Each environment's directory to that environment's nfs-clients only.
+        clients: {{ salt['topology.nfs_clients']() | json }}
     - require:
       - pkg: nfs-server-package-installed
 

@@ -69,6 +69,13 @@ def test_nfs_clients_without_a_server(repo_pillar):
     assert problem == "platform:nodes: nfs-client nodes (ms2, ms3, ms4) need exactly one nfs-server, found 0 (none)"
 
 
+def test_each_environment_s_nfs_clients_are_its_own_agents(repo_pillar):
+    assert topology.nfs_clients(repo_pillar["platform"]) == {
+        "test": ["192.168.33.15"],
+        "production": ["192.168.33.16", "192.168.33.21"],
+    }
+
+
 def test_nfs_client_that_is_not_an_agent(repo_pillar):
     """A client mounts its environment's export: a node with no env has none to mount."""
     repo_pillar["platform"]["nodes"]["lb1"]["roles"].append("nfs-client")
