@@ -13,9 +13,9 @@ nfs-export-dir-managed:
     - mode: "0755"
     - makedirs: true
 
+{%- set legacy_dir = nfs.export ~ '/' ~ nfs.legacy_db_dir %}
 {%- for env in platform.environments %}
 {%- set data_dir = nfs.export ~ '/' ~ env %}
-{%- set legacy_dir = nfs.export ~ '/' ~ nfs.legacy_db_dir %}
 
 nfs-{{ env }}-data-dir-managed:
   file.directory:

@@ -109,13 +109,13 @@ def test_rotating_a_node_s_consul_token_replaces_it_on_the_servers_and_on_the_no
     # to the catalog again, which a refused token could not.
     assert after in node_exec(node, "cat /etc/consul.d/platform.json").stdout
 
-    def synced() -> bool:
+    def since_restart() -> str:
+        """The node's Consul log since its last start (the one on the new token)."""
         journal = node_exec(node, f"journalctl -u consul --since=@{since} --no-pager -o cat").stdout
-        return "Synced node info" in journal.split("Consul agent running!")[-1]
+        return journal.split("Consul agent running!")[-1]
 
-    wait_for(synced, timeout=60, interval=1)
-    journal = node_exec(node, f"journalctl -u consul --since=@{since} --no-pager -o cat").stdout
-    assert "blocked by ACLs" not in journal.split("Consul agent running!")[-1]
+    wait_for(lambda: "Synced node info" in since_restart(), timeout=60, interval=1)
+    assert "blocked by ACLs" not in since_restart()
 
 
 def test_the_cluster_ca_is_pinned_by_its_key_and_a_node_refuses_a_ca_with_another():
