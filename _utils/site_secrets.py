@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
+import hashlib
 import os
 import secrets
 import string
@@ -24,7 +25,7 @@ from salt.exceptions import SaltInvocationError
 
 KINDS = ("gossip_key", "password", "token", "uuid")
 # What a secret's users may receive in its place: a check value, stored beside it.
-HASH_KINDS = ("bcrypt",)
+HASH_KINDS = ("bcrypt", "zookeeper_digest")
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 DEFAULT_PASSWORD_LENGTH = 24
 # bcrypt's work factor, as `htpasswd -B` sets it. A verifier pays it on every request (the
@@ -48,6 +49,7 @@ class Secret(NamedTuple):
     hash_pillar_path: str = ""
     hash_kind: str = ""
     hash_roles: tuple[str, ...] = ()
+    hash_user: str = ""  # zookeeper_digest: the user the digest names
     # A per-node copy: the node it belongs to, and the roles that hold every node's copy
     # (Consul's servers, which create each node's token).
     node: str | None = None
@@ -93,6 +95,8 @@ def catalog(pillar: dict[str, Any]) -> list[Secret]:
         hashed = spec.get("hash") or {}
         if hashed and (hashed.get("kind") not in HASH_KINDS or not hashed.get("pillar")):
             problems.append(f"secrets:{name}:hash needs a pillar key and a kind, one of {', '.join(HASH_KINDS)}")
+        if hashed.get("kind") == "zookeeper_digest" and not hashed.get("user"):
+            problems.append(f"secrets:{name}:hash: a zookeeper_digest needs the user it names (hash:user)")
         per = spec.get("per")
         if per is not None and per not in PER:
             problems.append(f"secrets:{name}:per is {per!r}; it must be one of {', '.join(PER)}, or absent")
@@ -120,6 +124,7 @@ def catalog(pillar: dict[str, Any]) -> list[Secret]:
                     hash_pillar_path=_filled(str(hashed.get("pillar") or ""), placeholders),
                     hash_kind=str(hashed.get("kind") or ""),
                     hash_roles=tuple(hashed.get("roles") or ()),
+                    hash_user=str(hashed.get("user") or ""),
                     node=node,
                     all_copies_roles=tuple(spec.get("all_copies_to") or ()),
                     first_roles=tuple(spec.get("applied_first_on") or ()),
@@ -142,7 +147,11 @@ def generate(secret: Secret) -> str:
 
 
 def hash_of(secret: Secret, value: str) -> str:
-    """The check value a secret's verifier keeps (bcrypt: what `htpasswd -B` writes)."""
+    """The check value a secret's verifier keeps: bcrypt, what `htpasswd -B` writes; or a
+    ZooKeeper digest id, ``user:base64(sha1(user:password))``, what an ACL names."""
+    if secret.hash_kind == "zookeeper_digest":
+        credential = f"{secret.hash_user}:{value}".encode()
+        return f"{secret.hash_user}:{base64.b64encode(hashlib.sha1(credential).digest()).decode()}"
     import bcrypt  # the master's only (requirements/master.txt)
 
     return bcrypt.hashpw(value.encode(), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode()

@@ -57,17 +57,40 @@ secrets:
     roles: [marathon]
   # ZooKeeper digests: the masters' and the Marathons' znodes are theirs alone (Mesos leaves
   # its election world-readable, so agents find the leader without a credential).
-  # Each znode's ACL names the digest that created it.
+  # Each znode's ACL names the digest that created it. The ZooKeeper servers receive only the
+  # digest ids (user:base64(sha1(user:password))), to create /mesos and /marathon for them.
   zookeeper_mesos_password:
     pillar: mesos:zk_password
     kind: password
     roles: [mesos-master]
     applied_by: zookeeper-acl
+    hash:
+      pillar: mesos:zk_digest
+      kind: zookeeper_digest
+      user: mesos  # mesos:zk_user
+      roles: [zookeeper]
   zookeeper_marathon_password:
     pillar: marathon:zk_password
     kind: password
     roles: [marathon]
     applied_by: zookeeper-acl
+    hash:
+      pillar: marathon:zk_digest
+      kind: zookeeper_digest
+      user: marathon  # marathon:zk_user
+      roles: [zookeeper]
+  zookeeper_admin_password:
+    # The ZooKeeper formula's own digest: the only one that may create a znode under the root,
+    # which anyone else may only read.
+    pillar: zookeeper:admin_password
+    kind: password
+    roles: [zookeeper]
+    applied_by: zookeeper-acl
+    hash:
+      pillar: zookeeper:admin_digest
+      kind: zookeeper_digest
+      user: platform-admin
+      roles: [zookeeper]
   # Registry users (HTTP Basic over TLS): the registry holds only their bcrypt hashes
   # (htpasswd -B), each client only its own password.
   registry_builder_password:

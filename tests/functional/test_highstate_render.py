@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import subprocess
@@ -644,3 +645,29 @@ def test_each_node_firewall_opens_its_roles_ports_and_loads_as_nftables_reads_it
     # The unit's stop removes only this table.
     dropin = rendered["ms2"].file_content("firewall-unit-dropin-managed")
     assert "ExecStop=\nExecStop=-/usr/sbin/nft delete table inet platform_firewall" in dropin
+
+
+def _zookeeper_digest(user: str, password: str) -> str:
+    # ZooKeeper's DigestAuthenticationProvider.generateDigest, the id an ACL names.
+    return f"{user}:{base64.b64encode(hashlib.sha1(f'{user}:{password}'.encode()).digest()).decode()}"
+
+
+def test_the_first_zookeeper_makes_its_clients_znodes_and_closes_the_root_to_all_but_its_admin(rendered):
+    mesos = _zookeeper_digest("mesos", _secret("zookeeper_mesos_password"))
+    marathon = _zookeeper_digest("marathon", _secret("zookeeper_marathon_password"))
+    admin = _zookeeper_digest("platform-admin", _secret("zookeeper_admin_password"))
+    first = rendered["mm1"]
+    # Each client's znode with the ACL its owner would give it, its open legacy znodes closed.
+    assert first.state("zookeeper-znode-/mesos-owned")["acl"] == ["world:anyone:r", f"digest:{mesos}:cdrwa"]
+    assert first.state("zookeeper-znode-/marathon-owned")["acl"] == [f"digest:{marathon}:cdrwa"]
+    assert first.state("zookeeper-znode-/marathon-owned")["reclaim"] is True
+    root = first.state("zookeeper-root-closed")
+    assert root["acl"] == ["world:anyone:r", f"digest:{admin}:cdrwa"]
+    assert (root["user"], root["password"]) == ("platform-admin", _secret("zookeeper_admin_password"))
+    assert root["hosts"] == ",".join(f"{PLATFORM['nodes'][n]['ip']}:2181" for n in ("mm1", "mm2", "mm3"))
+    for owned in ("zookeeper-znode-/mesos-owned", "zookeeper-znode-/marathon-owned"):  # before the root closes
+        assert first.state(owned)["require_in"] == [{"zookeeper_acl": "zookeeper-root-closed"}]
+    assert "zookeeper-root-closed" not in rendered["mm2"].highstate
+    # The servers hold their clients' digests, which name them, not their passwords.
+    assert first.pillar["marathon"]["zk_digest"] == marathon
+    assert "admin_password" not in rendered["ms1"].pillar.get("zookeeper", {})

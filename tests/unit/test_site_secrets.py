@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib.util
 import os
 import pathlib
@@ -39,7 +40,8 @@ def test_the_catalog_makes_one_app_secret_per_environment(repo_pillar):
         "consul_master_token", "consul_reader_token", "consul_registrator_token", "consul_template_token",
         "marathon_http_password",
         "mesos_agent_secret", "mesos_marathon_secret", "mesos_operator_secret", "registry_builder_password",
-        "registry_pull_password", "vrrp_password", "zookeeper_marathon_password", "zookeeper_mesos_password",
+        "registry_pull_password", "vrrp_password", "zookeeper_admin_password", "zookeeper_marathon_password",
+        "zookeeper_mesos_password",
     ]  # fmt: skip
 
 
@@ -92,10 +94,16 @@ def test_a_node_receives_only_what_its_roles_use(repo_pillar, store):
                 "operator": value("mesos_operator_secret"),
             },
             "zk_password": value("zookeeper_mesos_password"),
+            "zk_digest": store["zookeeper_mesos_password"]["hash"],
         },
         "marathon": {
             "http_password": value("marathon_http_password"),
             "zk_password": value("zookeeper_marathon_password"),
+            "zk_digest": store["zookeeper_marathon_password"]["hash"],
+        },
+        "zookeeper": {
+            "admin_password": value("zookeeper_admin_password"),
+            "admin_digest": store["zookeeper_admin_password"]["hash"],
         },
         "registry": {"clients": {"pull": value("registry_pull_password")}},  # registrator's image
     }
@@ -155,6 +163,18 @@ def test_a_secret_without_a_value_is_refused_with_the_fix(repo_pillar, store):
         SaltInvocationError, match=r"no value yet for secret\(s\) vrrp_password: run `salt-run site.secrets`"
     ):
         site_secrets.for_node("ms3", repo_pillar, store)
+
+
+def test_a_zookeeper_server_receives_its_clients_digests_not_their_passwords(repo_pillar, store):
+    # ZooKeeper on a node of its own: it makes /mesos and /marathon for digests it cannot use.
+    repo_pillar["platform"]["nodes"]["mm1"]["roles"] = ["zookeeper"]
+    zookeeper_only = site_secrets.for_node("mm1", repo_pillar, store)
+    password = store["zookeeper_marathon_password"]["value"]
+    expected = base64.b64encode(hashlib.sha1(f"marathon:{password}".encode()).digest()).decode()
+    assert zookeeper_only["marathon"] == {"zk_digest": f"marathon:{expected}"}
+    assert zookeeper_only["mesos"] == {"zk_digest": store["zookeeper_mesos_password"]["hash"]}
+    assert zookeeper_only["mesos"]["zk_digest"].startswith("mesos:")
+    assert set(zookeeper_only["zookeeper"]) == {"admin_password", "admin_digest"}
 
 
 def test_the_masters_own_pillar_renders_before_the_store_exists(repo_pillar):
