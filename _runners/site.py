@@ -24,8 +24,8 @@ NOT_BY_PILLAR = {
     "management token, so a new value needs the old one replaced through Consul's ACL API (not built "
     "yet, see README)",
     "zookeeper-acl": "the znodes belong to the digest that created them, so a new password would lock "
-    "its daemons out of their own state (rotation needs their ACLs reset by ZooKeeper's super user "
-    "first, not built yet, see README)",
+    "its holders out of their own znodes (rotation needs every one re-ACLed to the new digest first, "
+    "not built yet, see README)",
 }
 
 

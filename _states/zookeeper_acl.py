@@ -60,8 +60,8 @@ def is_open(acls: list[ACL]) -> bool:
 
 
 def same(current: list[ACL], wanted: list[ACL]) -> bool:
-    """Whether a znode has the wanted ACL. ZooKeeper shows a client that may not read a znode
-    its digest ids as ``user:x``: such an id stands for any digest of that user."""
+    """Whether a znode has the wanted ACL. ZooKeeper shows a client that may not administer a
+    znode its digest ids as ``user:x``: such an id stands for any digest of that user."""
 
     def key(acl: ACL, redacted: bool) -> tuple:
         identity = acl.id.id.split(":")[0] + ":x" if redacted and acl.id.scheme == "digest" else acl.id.id
@@ -79,6 +79,8 @@ def _open_below(client: Any, path: str) -> list[str]:
         try:
             acls, _ = client.get_acls(child_path)
         except NoNodeError:  # an ephemeral one whose session ended
+            continue
+        except NoAuthError:  # closed to us, so to anyone else: its owner's
             continue
         if is_open(acls):
             found.extend(_open_below(client, child_path))
@@ -148,7 +150,7 @@ def _owned(client: Any, ret: dict[str, Any], name: str, wanted: list[ACL], user:
             ret["changes"] = {}
     try:
         current, _ = client.get_acls(name)
-    except NoAuthError:  # ZooKeeper before 3.6 hides a closed znode's ACL altogether
+    except NoAuthError:  # ZooKeeper shows an ACL only to a client that may read or administer the znode
         ret["comment"] = f"{name} is closed to {user} and left to its owner"
         return ret
     if same(current, wanted):

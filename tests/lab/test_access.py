@@ -7,6 +7,8 @@ credentials everything answers. The platform is strict in the lab as in producti
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import socket
@@ -16,6 +18,7 @@ import pytest
 import requests
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
+from kazoo.security import OPEN_ACL_UNSAFE, Permissions
 
 from .conftest import (
     PLATFORM,
@@ -176,6 +179,68 @@ def test_zookeeper_lets_anyone_find_the_mesos_leader_but_not_stand_for_it(zookee
         zookeeper.create("/mesos/member_", b"{}", ephemeral=True, sequence=True)
     with pytest.raises(NoAuthError):
         zookeeper.delete(f"/mesos/{sorted(members)[0]}")
+
+
+def _digest(user: str, password: str) -> str:
+    return f"{user}:{base64.b64encode(hashlib.sha1(f'{user}:{password}'.encode()).digest()).decode()}"
+
+
+def test_zookeeper_lets_anyone_read_its_root_but_only_its_admin_create_there(zookeeper):
+    with pytest.raises(NoAuthError):
+        zookeeper.create("/squatter", b"")
+    assert {"mesos", "marathon", "zookeeper"} <= set(zookeeper.get_children("/"))
+    # ZooKeeper 3.8 shows a digest id in full only to a client that may administer the znode.
+    assert sorted((a.id.scheme, a.id.id, a.perms) for a in zookeeper.get_acls("/")[0]) == [
+        ("digest", "platform-admin:x", Permissions.ALL),
+        ("world", "anyone", Permissions.READ),
+    ]
+    password = site_secret("zookeeper_admin_password")
+    admin = KazooClient(hosts=ZOOKEEPERS, timeout=10, auth_data=[("digest", f"platform-admin:{password}")])
+    admin.start(timeout=15)
+    try:
+        assert [a.id.id for a in admin.get_acls("/")[0] if a.id.scheme == "digest"] == [
+            _digest("platform-admin", password)
+        ]
+    finally:
+        admin.stop()
+        admin.close()
+
+
+def test_an_open_legacy_tree_is_closed_to_all_but_its_owner_and_the_second_run_changes_nothing():
+    # A tree as Marathon leaves it without a credential (world: cdrwa), made as the admin.
+    admin_password = site_secret("zookeeper_admin_password")
+    admin = KazooClient(hosts=ZOOKEEPERS, timeout=10, auth_data=[("digest", f"platform-admin:{admin_password}")])
+    owner = KazooClient(hosts=ZOOKEEPERS, timeout=10, auth_data=[("digest", "lab-owner:lab-owner-password")])
+    anyone = KazooClient(hosts=ZOOKEEPERS, timeout=10)
+    for client in (admin, owner, anyone):
+        client.start(timeout=15)
+    tree = ["/lab-legacy", "/lab-legacy/state", "/lab-legacy/state/app", "/lab-legacy/leader"]
+    try:
+        for path in tree:
+            admin.create(path, b"kept", acl=OPEN_ACL_UNSAFE)
+        wanted = f"digest:{_digest('lab-owner', 'lab-owner-password')}:cdrwa"
+
+        def close() -> dict:
+            args = [f"name={tree[0]}", f"acl=[{wanted}]", f"hosts={ZOOKEEPERS}", "user=platform-admin",
+                    f"password={admin_password}", "reclaim=True"]  # fmt: skip
+            return next(iter(salt("mm1", "state.single", "zookeeper_acl.owned", *args)["mm1"].values()))
+
+        closed = close()
+        assert closed["result"] is True, closed["comment"]
+        assert closed["changes"]["open znodes below it"] == 3
+        for path in tree:
+            with pytest.raises(NoAuthError):
+                anyone.get(path)
+            assert owner.get(path)[0] == b"kept"  # nothing lost
+        again = close()
+        assert (again["result"], again["changes"]) == (True, {})
+    finally:  # the owner may delete below its znode; only the admin at the root
+        for path in reversed(tree):
+            if (admin if path == tree[0] else owner).exists(path):
+                (admin if path == tree[0] else owner).delete(path)
+        for client in (admin, owner, anyone):
+            client.stop()
+            client.close()
 
 
 def test_zookeeper_speaks_on_the_node_address_only_and_only_srvr():

@@ -286,7 +286,7 @@ def test_rotation_that_is_not_built_or_unknown_is_refused_and_changes_nothing(ru
     management = site_runner.secrets(rotate="consul_master_token")
     unknown = site_runner.secrets(rotate="root_password")
     assert gossip["retcode"] == 1 and "consul keyring" in gossip["comment"]
-    assert digest["retcode"] == 1 and "lock its daemons out of their own state" in digest["comment"]
+    assert digest["retcode"] == 1 and "lock its holders out of their own znodes" in digest["comment"]
     assert management["retcode"] == 1 and "management token" in management["comment"]
     assert unknown["retcode"] == 1 and "known: app_secret_key" in unknown["comment"]
     assert site_secrets.load(str(path)) == before and applied == []

@@ -21,8 +21,9 @@ ADMIN = "platform-admin"
 
 
 class FakeZooKeeper:
-    """Znodes by path with their ACLs; as ZooKeeper 3.8, a client that may not read a znode sees
-    its digest ids as ``user:x``, and one without ADMIN on it may not set its ACL."""
+    """Znodes by path with their ACLs, as ZooKeeper 3.8 shows them: a client that may neither read
+    nor administer a znode is refused its ACL, one that may only read sees its digest ids as
+    ``user:x``, and one without ADMIN on it may not set it."""
 
     def __init__(self, nodes: dict[str, list[str]]):
         self.acls = {path: [zookeeper_acl.parse(e) for e in entries] for path, entries in nodes.items()}
@@ -45,7 +46,9 @@ class FakeZooKeeper:
     def get_acls(self, path):
         if path not in self.acls:
             raise NoNodeError()
-        if self._may(path, Permissions.READ):
+        if not self._may(path, Permissions.READ | Permissions.ADMIN):
+            raise NoAuthError()
+        if self._may(path, Permissions.ADMIN):
             return list(self.acls[path]), None
         redacted = [
             ACL(a.perms, Id(a.id.scheme, a.id.id.split(":")[0] + ":x")) if a.id.scheme == "digest" else a
@@ -87,8 +90,17 @@ def test_a_missing_znode_is_made_with_its_acl_and_the_second_run_changes_nothing
     zk = FakeZooKeeper({"/": OPEN})
     assert run(zk, "/marathon", MARATHON)["changes"]["created"] == "/marathon"
     assert zk.acls["/marathon"] == [zookeeper_acl.parse(MARATHON[0])]
-    again = run(zk, "/marathon", MARATHON)  # now closed to the admin: its digest shows as marathon:x
+    again = run(zk, "/marathon", MARATHON)  # now closed to the admin, who may not even read its ACL
     assert (again["result"], again["changes"]) == (True, {})
+    assert "left to its owner" in again["comment"]
+
+
+def test_a_world_readable_znode_is_recognised_by_its_owners_name_behind_zookeepers_redaction(run):
+    mesos = ["world:anyone:r", "digest:mesos:bWVzb3M=:cdrwa"]
+    zk = FakeZooKeeper({"/": OPEN, "/mesos": mesos})
+    assert zk.get_acls("/mesos")[0][1].id.id == "mesos:x"
+    assert run(zk, "/mesos", mesos, reclaim=True)["changes"] == {}
+    assert zk.set_on == []
 
 
 def test_an_open_legacy_tree_is_closed_children_first_and_closed_children_are_left(run):
