@@ -250,6 +250,10 @@ def test_nginx_template_routes_each_app_host_only_to_its_environment(rendered):
     assert "test" not in routes["app-production"]
     assert "production" not in routes["app-test"]
     assert 'return 503 "no backend for app-production' in routes["app-production"]
+    # A vanished instance costs a request one second, not nginx's default 60, before the next one.
+    for env in ("test", "production"):
+        assert "proxy_connect_timeout 1s;" in routes[f"app-{env}"]
+        assert "proxy_next_upstream error timeout http_502 http_503;" in routes[f"app-{env}"]
 
 
 def test_consul_answers_on_loopback_and_the_node_address_never_the_vip(rendered):
