@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import threading
-import time
 import uuid
 
 import pytest
@@ -20,13 +18,13 @@ from .conftest import (
     PLATFORM,
     REGISTRY,
     REPO,
-    app_client,
     app_page,
     marathon_auth,
     node_exec,
     salt_run,
     wait_for,
 )
+from .load import Browser, SteadyLoad
 
 APP = yaml.safe_load((REPO / "pillar" / "app.sls").read_text())["app"]
 # As the image builder (the registry node) names it: it pushes.
@@ -36,7 +34,6 @@ MARATHON = f"http://{PLATFORM['nodes']['mm1']['ip']}:8080"
 NEXT = f"{APP['version']}-next"
 BROKEN = f"{APP['version']}-hangs"
 SERVED_FROM = re.compile(r"Environment: ([^,<\s]+), Served from: ([^<\s]+)")
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def result_of(proc: subprocess.CompletedProcess) -> dict:
@@ -68,53 +65,6 @@ def upstreams(env: str) -> int:
     config = node_exec("lb1", "docker exec platform-lb cat /etc/nginx/conf.d/platform-lb.conf").stdout
     block = re.search(rf"upstream app-{env} {{(.*?)}}", config, re.S)
     return len(re.findall(r"^\s*server ", block.group(1), re.M)) if block else 0
-
-
-class Browser:
-    """A user of one environment through the VIP, over HTTPS: cookies kept, CSRF tokens taken from each form."""
-
-    def __init__(self, env: str):
-        self.session = app_client()
-        self.site = f"https://app-{env}"
-
-    def get(self, path: str) -> requests.Response:
-        return self.session.get(self.site + path, timeout=5)
-
-    def submit(self, path: str, **fields: str) -> requests.Response:
-        token = CSRF.search(self.get(path).text).group(1)
-        return self.session.post(self.site + path, data={"csrf_token": token, **fields}, timeout=5)
-
-
-class SteadyLoad:
-    """GET /health through the VIP in a loop until stopped: every answer that was not a 200."""
-
-    def __init__(self, env: str):
-        self.env, self.failures, self.versions, self.count = env, [], set(), 0
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self) -> None:
-        while not self.stopped.is_set():
-            # A connection per request: a browser retries a request whose kept-alive connection
-            # nginx closed on a reload; this client would count it as failed instead.
-            try:
-                with app_client() as client:
-                    answer = client.get(f"https://app-{self.env}/health", timeout=5)
-                if answer.status_code != 200:
-                    self.failures.append(answer.status_code)
-                self.versions.add(answer.headers.get("X-Notejam-Version"))
-            except requests.RequestException as exc:
-                self.failures.append(type(exc).__name__)
-            self.count += 1
-            time.sleep(0.02)
-
-    def __enter__(self) -> SteadyLoad:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stopped.set()
-        self.thread.join()
 
 
 @pytest.fixture(scope="module", autouse=True)

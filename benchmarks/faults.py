@@ -1,0 +1,287 @@
+"""
+Faults on the running lab under a steady, bounded load through the VIP, with one user per
+environment writing notes all along (prints a table; asserts nothing):
+
+  F1  lb1's node is killed          -> the VIP answers from lb2
+  F2  mm1's node is killed          -> quorum kept, Marathon's leader elsewhere, app.scale as fast as with all up
+  F3  ms2's node is killed          -> its test instance replaced on ms1, its services no longer passing
+  F4  an app container killed, registrator restarted on ms3 -> no stale or duplicate Consul entry
+  F5  test scaled to 0 and back     -> nginx's config valid throughout, production untouched
+  D1  across all of them            -> notes acknowledged but lost
+
+A killed node is a `docker kill` of its lab container (a power loss), started again after the
+measurement; the table's "back" column is how long it took to be whole again, and the
+requests that failed meanwhile count too. Recovery is measured from the fault to the moment
+the platform is as it should be (each row says what that is).
+
+    python benchmarks/faults.py [--only F1,F3]
+
+Run from the repository root after `. ./activate`, with the lab up (`make up`). About 6 minutes.
+F7 (a cold restart of every node) is not measured yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import requests
+import yaml
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "_modules")]  # the lab's driver, the tests' helpers, the app module
+from lab.lab import container, node_exec  # noqa: E402
+from tests.lab.conftest import app_page, cluster_ca_file, marathon_auth, salt, salt_run, site_secret  # noqa: E402
+from tests.lab.load import NoteWriters  # noqa: E402
+
+PLATFORM = yaml.safe_load((REPO / "pillar" / "platform.sls").read_text())["platform"]
+NODES = PLATFORM["nodes"]
+MASTERS = sorted(n for n, spec in NODES.items() if "marathon" in spec["roles"])
+CONSUL = f"https://{NODES['mm2']['ip']}:8501"  # mm2: up in every fault below
+
+
+def until(check: Callable[[], object], timeout: float, interval: float = 0.1) -> float | None:
+    """Seconds until ``check()`` is truthy, or None after ``timeout``."""
+    started = time.monotonic()
+    while True:
+        try:
+            if check():
+                return time.monotonic() - started
+        except (OSError, requests.RequestException, ValueError, KeyError):
+            pass
+        if time.monotonic() - started > timeout:
+            return None
+        time.sleep(interval)
+
+
+def marathon(path: str) -> dict:
+    """GET a Marathon path from the first master that answers within a second."""
+    for node in MASTERS:
+        try:
+            answer = requests.get(f"http://{NODES[node]['ip']}:8080{path}", auth=marathon_auth(), timeout=(1, 5))
+            if answer.status_code == 200:
+                return answer.json()
+        except requests.RequestException:
+            continue
+    raise OSError("no Marathon answered")
+
+
+def task_hosts(env: str) -> list[str]:
+    """Nodes of app-<env>'s running tasks whose health checks pass."""
+    tasks = marathon(f"/v2/apps/app-{env}")["app"]["tasks"]
+    return sorted(
+        t["host"].split(".")[0]
+        for t in tasks
+        if t.get("state") == "TASK_RUNNING" and all(h.get("alive") for h in t.get("healthCheckResults") or [{}])
+    )
+
+
+def consul_entries(env: str) -> list[dict]:
+    answer = requests.get(
+        f"{CONSUL}/v1/health/service/app",
+        params={"tag": env, "passing": "1"},
+        headers={"X-Consul-Token": site_secret("consul_reader_token")},
+        verify=cluster_ca_file(),
+        timeout=3,
+    )
+    answer.raise_for_status()
+    return answer.json()
+
+
+def whole(env: str, instances: int, without: str | None = None) -> bool:
+    """app-<env> runs ``instances`` healthy tasks, none on ``without``, and Consul passes exactly those."""
+    hosts = task_hosts(env)
+    passing = [entry["Node"]["Node"] for entry in consul_entries(env)]
+    return len(hosts) == instances and without not in hosts and sorted(passing) == hosts
+
+
+def served(env: str) -> bool:
+    return app_page(env, "/signin", timeout=2)[0] == 200
+
+
+def kill_node(node: str) -> None:
+    subprocess.run(["docker", "kill", container(node)], check=True, capture_output=True)
+
+
+def start_node(node: str) -> None:
+    subprocess.run(["docker", "start", container(node)], check=True, capture_output=True)
+
+
+def minion_answers(node: str) -> bool:
+    return salt(node, "test.ping", "-t", "5", timeout=30).get(node) is True
+
+
+def zookeeper_serves(node: str) -> bool:
+    """The node's ZooKeeper is in the ensemble again (leader or follower), by its `srvr` word."""
+    with socket.create_connection((NODES[node]["ip"], 2181), timeout=2) as sock:
+        sock.sendall(b"srvr")
+        return "Mode: " in sock.makefile().read()
+
+
+def vip_on(node: str) -> bool:
+    return PLATFORM["vip"] in node_exec(node, "ip -4 -o addr").stdout
+
+
+class Row:
+    def __init__(self, name: str, fault: str, recovered_when: str):
+        self.name, self.fault, self.recovered_when = name, fault, recovered_when
+        self.failed = 0
+        self.recovery: float | None = None
+        self.back: float | None = None
+        self.notes: list[str] = []
+
+
+def measure(row: Row, writers: NoteWriters, action: Callable[[], None], recovered: Callable[[], bool],
+            restore: Callable[[], float | None] | None = None, timeout: float = 180) -> Row:  # fmt: skip
+    print(f"{row.name}: {row.fault} ...", flush=True)
+    started = time.monotonic()
+    action()
+    row.recovery = until(recovered, timeout, interval=0.2)
+    if restore:
+        row.back = restore()
+    # Requests in flight when the platform became whole again finish within their 5 s timeout.
+    time.sleep(5)
+    row.failed = writers.failed_between(started, time.monotonic())
+    return row
+
+
+def f1(writers: NoteWriters) -> Row:
+    row = Row("F1", "lb1's node killed", "app-test and app-production served through the VIP from lb2")
+
+    def restore() -> float | None:
+        start_node("lb1")
+        return until(lambda: vip_on("lb1") and served("test") and served("production"), 180, interval=0.5)
+
+    return measure(row, writers, lambda: kill_node("lb1"),
+                   lambda: vip_on("lb2") and served("test") and served("production"), restore)  # fmt: skip
+
+
+def f2(writers: NoteWriters) -> Row:
+    row = Row("F2", "mm1's node killed", "a Marathon leader on mm2/mm3; `app.scale` production 3 and back")
+    scale_times: list[float] = []
+
+    def scale_round() -> None:
+        for instances in (3, 2):
+            started = time.monotonic()
+            proc = salt_run("app.scale", "env=production", f"instances={instances}", timeout=600)
+            scale_times.append(time.monotonic() - started)
+            if proc.returncode != 0:
+                row.notes.append(f"app.scale instances={instances} failed: {proc.stdout[-300:]}")
+
+    scale_round()  # all masters up: the baseline
+    baseline = sum(scale_times)
+    scale_times.clear()
+
+    def leader_elsewhere() -> bool:
+        return marathon("/v2/leader")["leader"].split(".")[0] in ("mm2", "mm3")
+
+    def restore() -> float | None:
+        start_node("mm1")
+        return until(lambda: minion_answers("mm1") and zookeeper_serves("mm1"), 300, interval=2)
+
+    measure(row, writers, lambda: kill_node("mm1"), leader_elsewhere, None, timeout=120)
+    scale_round()  # with mm1 dead
+    row.notes.append(f"app.scale to 3 and back: {baseline:.1f} s with all masters up, "
+                     f"{sum(scale_times):.1f} s with mm1 dead")  # fmt: skip
+    row.back = restore()
+    return row
+
+
+def f3(writers: NoteWriters) -> Row:
+    instances = len(task_hosts("test"))
+    row = Row("F3", "ms2's node killed", f"{instances} test instances healthy, none on ms2, Consul passing just those")
+
+    def restore() -> float | None:
+        start_node("ms2")
+        took = until(lambda: minion_answers("ms2") and whole("test", instances), 300, interval=1)
+        hosts = task_hosts("test")
+        if len(hosts) != instances:
+            row.notes.append(f"after ms2 came back, test runs {len(hosts)} instances, not {instances}")
+        return took
+
+    return measure(row, writers, lambda: kill_node("ms2"), lambda: whole("test", instances, without="ms2"), restore)
+
+
+def f4(writers: NoteWriters) -> Row:
+    instances = len(task_hosts("production"))
+    row = Row("F4", "an app container on ms3 killed, registrator restarted", "Consul passes exactly Marathon's tasks")
+
+    def action() -> None:
+        ids = node_exec("ms3", "docker ps -q --filter label=standin.app-id").stdout.split()
+        node_exec("ms3", f"docker kill {ids[0]}")
+        node_exec("ms3", "docker restart registrator")
+
+    def clean() -> bool:
+        entries = consul_entries("production")
+        ids = [entry["Service"]["ID"] for entry in entries]
+        return len(ids) == len(set(ids)) == instances and whole("production", instances)
+
+    measure(row, writers, action, clean, timeout=120)
+    time.sleep(10)  # a stale entry would show by now
+    if not clean():
+        row.notes.append("a stale or duplicate Consul entry 10 s after recovery")
+    return row
+
+
+def f5(writers: NoteWriters) -> Row:
+    instances = len(task_hosts("test"))
+    row = Row("F5", "test scaled to 0 and back", "test served again; production's failures are the count")
+    invalid = []
+
+    def nginx_valid() -> bool:
+        for lb in ("lb1", "lb2"):
+            if node_exec(lb, "docker exec platform-lb nginx -t -q").returncode != 0:
+                invalid.append(lb)
+        return not invalid
+
+    started = time.monotonic()
+    for count in (0, instances):
+        salt_run("app.scale", "env=test", f"instances={count}", timeout=600)
+        nginx_valid()
+    row.recovery = until(lambda: served("test") and whole("test", instances), 120, interval=0.5)
+    time.sleep(5)
+    row.failed = sum(1 for when, env, _ in writers.failures if env == "production" and when >= started)
+    if invalid:
+        row.notes.append(f"nginx -t failed on {', '.join(sorted(set(invalid)))}")
+    return row
+
+
+FAULTS = {"F1": f1, "F2": f2, "F3": f3, "F4": f4, "F5": f5}
+
+
+def seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(FAULTS), help="comma-separated faults (default: all)")
+    args = parser.parse_args()
+    chosen = [name.strip().upper() for name in args.only.split(",") if name.strip()]
+    rows = []
+    with NoteWriters(PLATFORM["environments"], max_requests=20000, max_seconds=1800) as writers:
+        time.sleep(5)  # the load runs before the first fault
+        for name in chosen:
+            rows.append(FAULTS[name](writers))
+            time.sleep(5)
+    lost = writers.lost()
+    written = sum(len(notes) for notes in writers.written.values())
+    print()
+    print(f"{'fault':5}  {'failed requests':>15}  {'recovered in':>12}  {'whole again in':>14}  what")
+    for row in rows:
+        print(f"{row.name:5}  {row.failed:>15}  {seconds(row.recovery):>12}  {seconds(row.back):>14}  "
+              f"{row.fault}: {row.recovered_when}")  # fmt: skip
+        for note in row.notes:
+            print(f"{'':5}  {note}")
+    print(f"D1     notes lost: {sum(len(v) for v in lost.values())} of {written} acknowledged "
+          f"({writers.count} writes, {len(writers.failures)} failed requests in all)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
