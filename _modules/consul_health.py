@@ -12,6 +12,8 @@ from typing import Any
 from salt.exceptions import CommandExecutionError
 
 TIMEOUT = 5
+# A server that is down takes no connection: pass it over after this, not after TIMEOUT.
+CONNECT_TIMEOUT = 2
 
 
 def passing(service: str, tag: str, pillar: dict | None = None, ca: str | None = None) -> list[dict[str, Any]]:
@@ -38,13 +40,17 @@ def passing(service: str, tag: str, pillar: dict | None = None, ca: str | None =
         ca = ca or __salt__["topology.settings"]("common", pillar)["ca_trust_path"]
         servers = __salt__["topology.nodes"]("consul-server", pillar.get("platform", {}))
         errors = []
-        for name, node in sorted(servers.items()):
-            client = consul.Consul(host=node["ip"], port=port, token=token, scheme="https", verify=ca, timeout=TIMEOUT)
+        last = __context__.get("consul_health.answered")  # the server that answered last, asked first
+        for name, node in sorted(servers.items(), key=lambda item: (item[0] != last, item[0])):
+            client = consul.Consul(
+                host=node["ip"], port=port, token=token, scheme="https", verify=ca, timeout=(CONNECT_TIMEOUT, TIMEOUT)
+            )
             try:
                 _, entries = client.health.service(service, tag=tag, passing=True)
             except Exception as exc:  # python-consul2 raises its own and requests' errors
                 errors.append(f"{name} ({type(exc).__name__})")
                 continue
+            __context__["consul_health.answered"] = name
             return sorted(
                 (
                     {

@@ -2,7 +2,9 @@
 Talk to Marathon's v2 REST API (the lab's stand-in speaks the same API).
 
 Every node with the ``marathon`` role in pillar is tried in turn: any Marathon answers for
-the leader (it proxies), so one reachable node is enough. Runners call these functions on
+the leader (it proxies), so one reachable node is enough. The one that answered last is
+tried first, and a node that takes no connection within ``CONNECT_TIMEOUT`` is passed over:
+with a master down, a deploy's many calls do not each wait on it. Runners call these functions on
 the master through ``salt.cmd`` with the pillar they already hold.
 
 Marathon asks HTTP Basic on every endpoint: the user is pillar ``marathon:http_user``, the
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 __virtualname__ = "marathon"
 
 TIMEOUT = 10
+# A Marathon on the platform network takes a connection in milliseconds; a node that is down
+# takes none, and every call would wait the whole TIMEOUT on it.
+CONNECT_TIMEOUT = 2
 
 
 def __virtual__():
@@ -104,15 +109,19 @@ def request(
     """
     tried = []
     auth = credentials(pillar)
-    for base in urls(pillar):
+    last = __context__.get("marathon.answered")
+    for base in sorted(urls(pillar), key=lambda url: url != last):
         try:
-            reply = requests.request(method, base + path, json=body, params=params, auth=auth, timeout=TIMEOUT)
+            reply = requests.request(
+                method, base + path, json=body, params=params, auth=auth, timeout=(CONNECT_TIMEOUT, TIMEOUT)
+            )
         except requests.RequestException as exc:
             tried.append(f"{base} ({type(exc).__name__})")
             continue
         if reply.status_code == 503:
             tried.append(f"{base} (503: no leader)")
             continue
+        __context__["marathon.answered"] = base
         try:
             payload = reply.json() if reply.content else None
         except ValueError:

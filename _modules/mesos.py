@@ -14,6 +14,8 @@ import requests
 from salt.exceptions import CommandExecutionError
 
 TIMEOUT = 5
+# A master that is down takes no connection: pass it over after this, not after TIMEOUT.
+CONNECT_TIMEOUT = 2
 
 
 def agents(pillar: dict | None = None) -> list[dict[str, Any]]:
@@ -39,9 +41,12 @@ def agents(pillar: dict | None = None) -> list[dict[str, Any]]:
         )
     masters = __salt__["topology.nodes"]("mesos-master", pillar.get("platform", {}))
     tried = []
-    for name, node in sorted(masters.items()):
+    last = __context__.get("mesos.answered")  # the master that answered last, asked first
+    for name, node in sorted(masters.items(), key=lambda item: (item[0] != last, item[0])):
         try:
-            reply = requests.get(f"http://{node['ip']}:{port}/master/state", auth=(principal, secret), timeout=TIMEOUT)
+            reply = requests.get(
+                f"http://{node['ip']}:{port}/master/state", auth=(principal, secret), timeout=(CONNECT_TIMEOUT, TIMEOUT)
+            )
             reply.raise_for_status()
             state = reply.json()
         except (requests.RequestException, ValueError) as exc:
@@ -50,6 +55,7 @@ def agents(pillar: dict | None = None) -> list[dict[str, Any]]:
         if not state.get("leader"):
             tried.append(f"{name} (no leader)")
             continue
+        __context__["mesos.answered"] = name
         return [
             {
                 "hostname": agent.get("hostname"),
