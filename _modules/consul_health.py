@@ -13,7 +13,7 @@ from salt.exceptions import CommandExecutionError
 
 TIMEOUT = 5
 # A server that is down takes no connection: pass it over after this, not after TIMEOUT.
-CONNECT_TIMEOUT = 2
+CONNECT_TIMEOUT = 1
 
 
 def passing(service: str, tag: str, pillar: dict | None = None, ca: str | None = None) -> list[dict[str, Any]]:
@@ -40,8 +40,8 @@ def passing(service: str, tag: str, pillar: dict | None = None, ca: str | None =
         ca = ca or __salt__["topology.settings"]("common", pillar)["ca_trust_path"]
         servers = __salt__["topology.nodes"]("consul-server", pillar.get("platform", {}))
         errors = []
-        last = __context__.get("consul_health.answered")  # the server that answered last, asked first
-        for name, node in sorted(servers.items(), key=lambda item: (item[0] != last, item[0])):
+        for name in __salt__["endpoints.in_answer_order"]("consul-server", sorted(servers)):
+            node = servers[name]
             client = consul.Consul(
                 host=node["ip"], port=port, token=token, scheme="https", verify=ca, timeout=(CONNECT_TIMEOUT, TIMEOUT)
             )
@@ -50,7 +50,7 @@ def passing(service: str, tag: str, pillar: dict | None = None, ca: str | None =
             except Exception as exc:  # python-consul2 raises its own and requests' errors
                 errors.append(f"{name} ({type(exc).__name__})")
                 continue
-            __context__["consul_health.answered"] = name
+            __salt__["endpoints.answered"]("consul-server", name)
             return sorted(
                 (
                     {

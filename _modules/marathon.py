@@ -3,8 +3,8 @@ Talk to Marathon's v2 REST API (the lab's stand-in speaks the same API).
 
 Every node with the ``marathon`` role in pillar is tried in turn: any Marathon answers for
 the leader (it proxies), so one reachable node is enough. The one that answered last is
-tried first, and a node that takes no connection within ``CONNECT_TIMEOUT`` is passed over:
-with a master down, a deploy's many calls do not each wait on it. Runners call these functions on
+tried first (``endpoints``), and a node that takes no connection within ``CONNECT_TIMEOUT``
+is passed over: with a master down, a deploy's many calls do not each wait on it. Runners call these functions on
 the master through ``salt.cmd`` with the pillar they already hold.
 
 Marathon asks HTTP Basic on every endpoint: the user is pillar ``marathon:http_user``, the
@@ -34,7 +34,7 @@ __virtualname__ = "marathon"
 TIMEOUT = 10
 # A Marathon on the platform network takes a connection in milliseconds; a node that is down
 # takes none, and every call would wait the whole TIMEOUT on it.
-CONNECT_TIMEOUT = 2
+CONNECT_TIMEOUT = 1
 
 
 def __virtual__():
@@ -109,8 +109,7 @@ def request(
     """
     tried = []
     auth = credentials(pillar)
-    last = __context__.get("marathon.answered")
-    for base in sorted(urls(pillar), key=lambda url: url != last):
+    for base in __salt__["endpoints.in_answer_order"]("marathon", urls(pillar)):
         try:
             reply = requests.request(
                 method, base + path, json=body, params=params, auth=auth, timeout=(CONNECT_TIMEOUT, TIMEOUT)
@@ -121,7 +120,7 @@ def request(
         if reply.status_code == 503:
             tried.append(f"{base} (503: no leader)")
             continue
-        __context__["marathon.answered"] = base
+        __salt__["endpoints.answered"]("marathon", base)
         try:
             payload = reply.json() if reply.content else None
         except ValueError:

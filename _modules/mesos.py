@@ -15,7 +15,7 @@ from salt.exceptions import CommandExecutionError
 
 TIMEOUT = 5
 # A master that is down takes no connection: pass it over after this, not after TIMEOUT.
-CONNECT_TIMEOUT = 2
+CONNECT_TIMEOUT = 1
 
 
 def agents(pillar: dict | None = None) -> list[dict[str, Any]]:
@@ -41,8 +41,8 @@ def agents(pillar: dict | None = None) -> list[dict[str, Any]]:
         )
     masters = __salt__["topology.nodes"]("mesos-master", pillar.get("platform", {}))
     tried = []
-    last = __context__.get("mesos.answered")  # the master that answered last, asked first
-    for name, node in sorted(masters.items(), key=lambda item: (item[0] != last, item[0])):
+    for name in __salt__["endpoints.in_answer_order"]("mesos-master", sorted(masters)):
+        node = masters[name]
         try:
             reply = requests.get(
                 f"http://{node['ip']}:{port}/master/state", auth=(principal, secret), timeout=(CONNECT_TIMEOUT, TIMEOUT)
@@ -55,7 +55,7 @@ def agents(pillar: dict | None = None) -> list[dict[str, Any]]:
         if not state.get("leader"):
             tried.append(f"{name} (no leader)")
             continue
-        __context__["mesos.answered"] = name
+        __salt__["endpoints.answered"]("mesos-master", name)
         return [
             {
                 "hostname": agent.get("hostname"),

@@ -18,8 +18,6 @@ log = logging.getLogger(__name__)
 
 # Secrets whose users keep the old value where a new pillar value cannot reach it.
 NOT_BY_PILLAR = {
-    "consul-keyring": "Consul keeps its gossip key in each agent's keyring and ignores a new `encrypt` "
-    "(rotation needs `consul keyring`, not built yet, see README)",
     "consul-acl": "Consul's servers bootstrapped their ACL system with it and keep it as the "
     "management token, so a new value needs the old one replaced through Consul's ACL API (not built "
     "yet, see README)",

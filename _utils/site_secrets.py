@@ -44,7 +44,7 @@ class Secret(NamedTuple):
     kind: str
     length: int
     roles: tuple[str, ...]
-    applied_by: str  # how a rotated value reaches its users: highstate, app.deploy, consul-keyring
+    applied_by: str  # how a rotated value reaches its users: highstate, app.deploy, zookeeper-acl, consul-acl
     # Where the value's hash goes (the checking side, e.g. the registry's htpasswd), and to whom.
     hash_pillar_path: str = ""
     hash_kind: str = ""

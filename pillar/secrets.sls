@@ -14,8 +14,10 @@ secrets:
     pillar: consul:encrypt
     kind: gossip_key
     roles: [consul-server, consul-agent]
-    # Consul keeps the key in each agent's keyring and ignores a new `encrypt`.
-    applied_by: consul-keyring
+    # Running agents ignore a new `encrypt`: the first server's highstate puts the new key in
+    # every member's keyring and removes the old one (consul.keyring); the others then
+    # only rewrite their key file, for their next first start.
+    applied_first_on: [consul-server]
   vrrp_password:
     pillar: keepalived:auth_pass
     kind: password

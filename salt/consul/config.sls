@@ -31,7 +31,7 @@ consul-environment-file-managed:
     - require:
       - pkg: consul-package-installed
 
-# Readable by the agent only: it holds the gossip encryption key, kept out of every diff.
+# Readable by the agent only: it holds the agent's ACL tokens, kept out of every diff.
 consul-config-file-managed:
   file.managed:
     - name: {{ consul.config_file }}
@@ -51,6 +51,20 @@ consul-config-file-managed:
       - pkg: consul-package-installed
       - x509: consul-tls-certificate-managed
 
+# The gossip encryption key, as the agent reads it at its first start. Not watched by the
+# service: a running agent ignores a new `encrypt` and takes the key from its keyring, which
+# the first server rotates cluster-wide (consul.keyring).
+consul-gossip-key-file-managed:
+  file.managed:
+    - name: {{ consul.gossip_key_file }}
+    - contents: {{ {'encrypt': consul.encrypt} | json | json }}
+    - show_changes: false
+    - user: root
+    - group: {{ consul.user }}
+    - mode: "0640"
+    - require:
+      - pkg: consul-package-installed
+
 consul-log-level-file-managed:
   file.managed:
     - name: {{ consul.log_level_file }}
@@ -60,11 +74,12 @@ consul-log-level-file-managed:
       - pkg: consul-package-installed
 
 {#- Consul reads every file in its config dir: a file dropped there changes the agent, so the
-    directory is managed wholesale and anything but the two files above is drift. #}
+    directory is managed wholesale and anything but the three files above is drift. #}
 consul-config-dir-cleaned:
   file.directory:
     - name: {{ consul.config_dir }}
     - clean: true
     - require:
       - file: consul-config-file-managed
+      - file: consul-gossip-key-file-managed
       - file: consul-log-level-file-managed

@@ -3,3 +3,4 @@ include:
   - .config
   - .service
   - .acl
+  - .keyring

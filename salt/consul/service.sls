@@ -8,6 +8,7 @@ consul-service-running:
     - enable: true
     - require:
       - file: consul-data-directory-managed
+      - file: consul-gossip-key-file-managed
     - watch:
       - pkg: consul-package-installed
       - file: consul-environment-file-managed

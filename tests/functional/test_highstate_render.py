@@ -194,7 +194,18 @@ def test_consul_servers_bootstrap_three_and_agents_join_them(rendered):
     assert agent["server"] is False and "bootstrap_expect" not in agent
     assert agent["retry_join"] == ["192.168.33.11", "192.168.33.12", "192.168.33.13"]
     assert agent["bind_addr"] == "192.168.33.18"
-    assert agent["encrypt"] == server["encrypt"] == SITE_SECRETS["consul_gossip_key"]["value"]
+    # The gossip key in a file of its own, which the service does not watch: a running agent
+    # takes a new key from its keyring, which the first server alone rotates.
+    gossip_key = SITE_SECRETS["consul_gossip_key"]["value"]
+    for node_id in ("mm1", "lb2"):
+        assert "encrypt" not in json.loads(rendered[node_id].file_content("consul-config-file-managed"))
+        assert json.loads(rendered[node_id].file_content("consul-gossip-key-file-managed")) == {"encrypt": gossip_key}
+        assert rendered[node_id].state("consul-gossip-key-file-managed")["show_changes"] is False
+    watched = rendered["lb2"].state("consul-service-running")["watch"]
+    assert {"file": "consul-gossip-key-file-managed"} not in watched
+    keyring = rendered["mm1"].state("consul-gossip-keyring-single-key")
+    assert (keyring["key"], keyring["token"]) == (gossip_key, SITE_SECRETS["consul_master_token"]["value"])
+    assert "consul-gossip-keyring-single-key" not in rendered["mm2"].highstate
 
 
 def test_lb1_has_the_higher_vrrp_priority_and_both_hold_the_same_vip(rendered):

@@ -1,9 +1,10 @@
-"""The runners' Marathon client with a master down: it is passed over fast, and not asked again."""
+"""The runners' Marathon client with a master down: passed over fast, and not asked again, in this run or the next."""
 
 from __future__ import annotations
 
 import importlib.util
 
+import endpoints
 import pytest
 import requests
 import salt.modules.slsutil
@@ -24,11 +25,19 @@ class Reply:
 
 
 @pytest.fixture
-def configure_loader_modules(repo_pillar, topology_funcs):
+def master_cache(tmp_path):
+    return {"cachedir": str(tmp_path), "cache": "localfs"}
+
+
+@pytest.fixture
+def configure_loader_modules(repo_pillar, topology_funcs, master_cache):
     pillar = {**repo_pillar, "marathon": {"http_password": "secret"}}
+    funcs = {**topology_funcs, "endpoints.in_answer_order": endpoints.in_answer_order,
+             "endpoints.answered": endpoints.answered}  # fmt: skip
     return {
-        marathon: {"__pillar__": pillar, "__salt__": topology_funcs, "__context__": {}},
-        topology: {"__pillar__": pillar, "__salt__": topology_funcs},
+        marathon: {"__pillar__": pillar, "__salt__": funcs, "__context__": {}},
+        topology: {"__pillar__": pillar, "__salt__": funcs},
+        endpoints: {"__opts__": master_cache, "__context__": {}},
         salt.modules.slsutil: {},
     }
 
@@ -57,3 +66,11 @@ def test_a_master_that_takes_no_connection_is_passed_over_after_the_connect_time
     for _ in range(3):  # the deploy's next calls go straight to the one that answered
         marathon.request("GET", "/v2/leader")
     assert [url.split(":")[1] for url, _ in calls] == ["//192.168.33.12"] * 3
+
+
+def test_the_next_run_starts_from_the_node_that_answered_in_the_last_one(calls, master_cache):
+    marathon.request("GET", "/v2/leader")
+    endpoints.__context__.clear()  # a new salt-run: a new loader, the master's cache kept
+    calls.clear()
+    marathon.request("GET", "/v2/leader")
+    assert [url.split(":")[1] for url, _ in calls] == ["//192.168.33.12"]

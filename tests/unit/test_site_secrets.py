@@ -277,15 +277,22 @@ def test_rotating_a_consul_token_converges_the_servers_that_make_it_before_its_h
     assert [nodes for _, nodes in applied] == [("mm1",), ("mm2",), ("mm3",), ("lb1",), ("lb2",)]
 
 
+def test_rotating_the_gossip_key_converges_the_servers_first_then_every_other_member(runner):
+    _, applied, _, _ = runner
+    site_runner.secrets()
+    assert site_runner.secrets(rotate="consul_gossip_key")["retcode"] == 0
+    nodes = [node for _, (node,) in applied]
+    assert nodes[:3] == ["mm1", "mm2", "mm3"]  # mm1, the first server, rotates the keyring
+    assert sorted(nodes) == sorted(site_runner.__salt__["pillar.show_pillar"]()["platform"]["nodes"])
+
+
 def test_rotation_that_is_not_built_or_unknown_is_refused_and_changes_nothing(runner):
     path, applied, _, _ = runner
     site_runner.secrets()
     before = site_secrets.load(str(path))
-    gossip = site_runner.secrets(rotate="consul_gossip_key")
     digest = site_runner.secrets(rotate="zookeeper_marathon_password")
     management = site_runner.secrets(rotate="consul_master_token")
     unknown = site_runner.secrets(rotate="root_password")
-    assert gossip["retcode"] == 1 and "consul keyring" in gossip["comment"]
     assert digest["retcode"] == 1 and "lock its holders out of their own znodes" in digest["comment"]
     assert management["retcode"] == 1 and "management token" in management["comment"]
     assert unknown["retcode"] == 1 and "known: app_secret_key" in unknown["comment"]
