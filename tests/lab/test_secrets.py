@@ -118,6 +118,33 @@ def test_rotating_a_node_s_consul_token_replaces_it_on_the_servers_and_on_the_no
     assert "blocked by ACLs" not in since_restart()
 
 
+def test_rotating_the_gossip_key_puts_only_the_new_key_in_every_members_keyring_and_keeps_them_all():
+    api, ca = f"https://{PLATFORM['nodes']['mm2']['ip']}:8501", cluster_ca_file()
+    master = {"X-Consul-Token": site_secret("consul_master_token")}
+
+    def keyring() -> list[dict]:
+        return requests.get(f"{api}/v1/operator/keyring", headers=master, verify=ca, timeout=10).json()
+
+    def members() -> dict[str, int]:
+        answer = requests.get(f"{api}/v1/agent/members", headers=master, verify=ca, timeout=10).json()
+        return {member["Name"]: member["Status"] for member in answer}
+
+    before = site_secret("consul_gossip_key")
+    assert [set(pool["Keys"]) for pool in keyring()] == [{before}, {before}]  # LAN and WAN
+    result = salt_run("site.secrets", "rotate=consul_gossip_key")
+    assert result.returncode == 0, result.stdout[-3000:]
+    after = site_secret("consul_gossip_key")
+    assert after != before and after not in result.stdout and before not in result.stdout
+    # Every member of both pools (the servers' WAN, everyone's LAN) holds the new key, only it.
+    pools = keyring()
+    assert sorted(pool["NumNodes"] for pool in pools) == [3, len(PLATFORM["nodes"])]
+    assert all(pool["Keys"] == {after: pool["NumNodes"]} for pool in pools)
+    # Nobody left: every node is still a live member (1 = alive), gossiping on the new key.
+    assert members() == {node: 1 for node in PLATFORM["nodes"]}
+    for node in ("mm3", "lb2"):  # its key file, for its next first start
+        assert after in node_exec(node, "cat /etc/consul.d/gossip.json").stdout
+
+
 def test_the_cluster_ca_is_pinned_by_its_key_and_a_node_refuses_a_ca_with_another():
     pin = yaml.safe_load(STORE.read_text())["pins"]["ca"]
     key_of = (
