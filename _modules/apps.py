@@ -180,7 +180,9 @@ def definition(
         # Which key the instances read (not the key): a rotated one changes the definition, so
         # app.redeploy restarts the instances onto it.
         "labels": {"environment": env, "app_version": str(version), "secret_key": _fingerprint(str(secret_key))},
-        "constraints": [["env", "CLUSTER", env]],
+        # On the environment's agents only, spread evenly over them: losing one agent loses
+        # only its share of the instances while Marathon replaces them on the others.
+        "constraints": [["env", "CLUSTER", env], ["hostname", "GROUP_BY"]],
         "healthChecks": [
             {
                 "protocol": "HTTP",

@@ -24,6 +24,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -456,10 +457,11 @@ class Scheduler:
             if op == "MAX_PER" and placed.count(mine) >= int(value):
                 return False
             if op == "GROUP_BY":
-                values = {self._attribute(a, field) for a in self.agents.values() if a["active"]} - {None}
-                if value and len(values) < int(value):
-                    continue  # Marathon spreads over the expected number of values as they appear
-                if placed.count(mine) > min(placed.count(v) for v in values):
+                # Marathon (Constraints.scala): over the values its placed tasks have, a new value
+                # is always welcome; a known one only when there are at least `value` groups and
+                # it is among the smallest.
+                counts = Counter(placed)
+                if mine in counts and (len(counts) < int(value or 0) or counts[mine] != min(counts.values())):
                     return False
         return True
 

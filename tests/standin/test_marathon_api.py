@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 
 import pytest
 import requests
@@ -273,6 +274,26 @@ def test_unique_hostname_and_max_per(cluster: Cluster) -> None:
     assert envs == ["production", "test"]
     for app_id in (unique["id"], max_per["id"]):
         cluster.api("DELETE", f"/v2/apps{app_id}")
+
+
+def test_group_by_hostname_spreads_over_the_environments_agents_and_a_rolling_restart_completes(
+    cluster: Cluster,
+) -> None:
+    # As the platform's app: on its environment's agents (test-a, test-b; prod-a is another
+    # environment's, so not a group GROUP_BY must fill), spread evenly over them.
+    spread = web_app(
+        unique_id("spread"), instances=4, constraints=[["env", "CLUSTER", "test"], ["hostname", "GROUP_BY"]]
+    )
+    app = deploy(cluster, {**spread, "healthChecks": [], "cmd": "sleep 3600"})
+    assert sorted(Counter(t["host"] for t in app["tasks"]).values()) == [2, 2]
+    # A rolling restart places each new task beside the old ones (over capacity) and completes;
+    # like Marathon, it keeps no even spread while old tasks are killed in between.
+    answer = cluster.api("POST", f"/v2/apps{app['id']}/restart")
+    cluster.api.wait_deployed(answer.json()["deploymentId"])
+    after = cluster.api.app(app["id"])
+    assert len(after["tasks"]) == 4 and {t["host"] for t in after["tasks"]} <= {t["host"] for t in app["tasks"]}
+    assert not {t["id"] for t in after["tasks"]} & {t["id"] for t in app["tasks"]}
+    cluster.api("DELETE", f"/v2/apps{app['id']}")
 
 
 def test_restart_replaces_every_task(cluster: Cluster) -> None:

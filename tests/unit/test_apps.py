@@ -55,7 +55,7 @@ def test_definition_runs_the_tagged_image_from_the_private_registry_in_its_env()
     assert app["id"] == "/app-test"
     assert app["instances"] == 3
     assert app["container"]["docker"]["image"] == "registry.localdomain:5001/platform/app:1.2.3"
-    assert app["constraints"] == [["env", "CLUSTER", "test"]]
+    assert app["constraints"] == [["env", "CLUSTER", "test"], ["hostname", "GROUP_BY"]]
     assert app["networks"] == [{"mode": "container/bridge"}]
     assert app["container"]["portMappings"][0] | {"name": "http"} == {
         "containerPort": 8000,
