@@ -303,6 +303,20 @@ def node_exec(node_id: str, command: str) -> subprocess.CompletedProcess:
     return run("docker", "exec", container(node_id), "bash", "-c", command, check=False, capture=True)
 
 
+def node_hosts_file(plat: dict, node_id: str) -> pathlib.Path:
+    """
+    The node's /etc/hosts, a file of its own on the host, bound in: Docker writes a container's
+    anew at every start, which would drop the peers' names the node's highstate wrote there
+    each time the node restarts (a VM keeps its file).
+    """
+    path = LAB_DIR / "hosts" / node_id
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ip, fqdn = plat["nodes"][node_id]["ip"], f"{node_id}.{plat['domain']}"
+        path.write_text(f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{ip}\t{fqdn}\t{node_id}\n")
+    return path
+
+
 def node_run_args(plat: dict, node_id: str, image: str) -> list[str]:
     node = plat["nodes"][node_id]
     name = container(node_id)
@@ -318,7 +332,7 @@ def node_run_args(plat: dict, node_id: str, image: str) -> list[str]:
         "--name", name, "--hostname", f"{node_id}.{plat['domain']}",
         "--network", NETWORK, "--ip", node["ip"], "--memory", f"{node.get('memory', 1024)}m",
         # Docker-in-Docker needs /var/lib/docker on a volume, not on the node's overlay.
-        "-v", f"{name}-docker:/var/lib/docker", *shared,
+        "-v", f"{name}-docker:/var/lib/docker", *shared, "-v", f"{node_hosts_file(plat, node_id)}:/etc/hosts",
         "-v", f"{MASTER_FINGER}:/etc/salt/minion.d/master_finger.conf:ro", *SYSTEMD_RUN_FLAGS, image,
     ]  # fmt: skip
 

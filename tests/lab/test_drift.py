@@ -31,7 +31,7 @@ def test_a_converged_lab_is_clean(first_check):
 
 def test_a_hand_edit_and_a_stopped_service_are_named_then_healed():
     node_exec("ms2", "echo '# edited by hand' >> /etc/consul.d/00-log_level.hcl")
-    # Consul's config holds the gossip key: its drift is named, its diff never shown.
+    # Consul's config holds the agent's ACL tokens: its drift is named, its diff never shown.
     node_exec("ms2", "echo '// edited by hand' >> /etc/consul.d/platform.json")
     node_exec("lb2", "docker stop platform-lb")
 
@@ -75,7 +75,7 @@ def test_a_file_dropped_into_a_config_dir_is_drift_and_fix_removes_it():
 
     code, report = drift("tgt=ms2", "fix=True")
     assert code == 0, report["summary"]
-    assert node_exec("ms2", "ls /etc/consul.d").stdout.split() == ["00-log_level.hcl", "platform.json"]
+    assert node_exec("ms2", "ls /etc/consul.d").stdout.split() == ["00-log_level.hcl", "gossip.json", "platform.json"]
 
 
 def test_only_the_targeted_nodes_are_checked():

@@ -55,8 +55,8 @@ def test_the_generated_values_are_what_the_services_run_with():
     secrets = store()
     keepalived = node_exec("lb2", "cat /etc/keepalived/keepalived.conf").stdout
     assert f"auth_pass {secrets['vrrp_password']['value']}" in keepalived
-    consul = node_exec("ms3", "cat /etc/consul.d/platform.json").stdout
-    assert secrets["consul_gossip_key"]["value"] in consul
+    gossip = node_exec("ms3", "cat /etc/consul.d/gossip.json").stdout
+    assert secrets["consul_gossip_key"]["value"] in gossip
     assert secrets["app_secret_key/test"]["value"] != secrets["app_secret_key/production"]["value"]
 
 
