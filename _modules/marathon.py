@@ -4,8 +4,8 @@ Talk to Marathon's v2 REST API (the lab's stand-in speaks the same API).
 Every node with the ``marathon`` role in pillar is tried in turn: any Marathon answers for
 the leader (it proxies), so one reachable node is enough. The one that answered last is
 tried first (``endpoints``), and a node that takes no connection within ``CONNECT_TIMEOUT``
-is passed over: with a master down, a deploy's many calls do not each wait on it. Runners call these functions on
-the master through ``salt.cmd`` with the pillar they already hold.
+is passed over: with a master down, a deploy's many calls do not each wait on it. Runners
+call these functions on the master through ``salt.cmd`` with the pillar they already hold.
 
 Marathon asks HTTP Basic on every endpoint: the user is pillar ``marathon:http_user``, the
 password ``marathon:http_password``, which only the marathon nodes receive; the runners add

@@ -8,7 +8,7 @@ is what counts, and keyring operations through any agent reach every member by g
 rotated key is applied here, once, on one server: install, use, then remove the old keys, so
 no member is ever left without the key the others speak. A member that is down meanwhile
 keeps only the old key and cannot rejoin: ``consul keyring -install`` on it, or a fresh data dir.
-No key is ever shown: the changes name counts, the comment names members.
+No key is ever shown: the changes and the comment give counts only.
 """
 
 from __future__ import annotations

@@ -74,7 +74,11 @@ def same(current: list[ACL], wanted: list[ACL]) -> bool:
 def _open_below(client: Any, path: str) -> list[str]:
     """Every open znode under ``path``, deepest first. A closed one is not entered."""
     found = []
-    for child in sorted(client.get_children(path)):
+    try:
+        children = client.get_children(path)
+    except NoAuthError:  # open to anyone but for reading: its children stay as they are
+        return found
+    for child in sorted(children):
         child_path = path.rstrip("/") + "/" + child
         try:
             acls, _ = client.get_acls(child_path)
